@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+
+export interface StreamEventBase {
+  streamPath: string;
+  /** Wall-clock time of the event, ms since the epoch. */
+  time: number;
+}
+
+export interface PublishEvent extends StreamEventBase {
+  publisherId: string;
+  protocol: string;
+  remoteAddress: string;
+  query: string;
+}
+
+export interface PublishEndEvent extends PublishEvent {
+  reason: string;
+}
+
+export interface SubscribeEvent extends StreamEventBase {
+  subscriberId: string;
+  protocol: string;
+  remoteAddress: string;
+  query: string;
+}
+
+export interface SubscribeEndEvent extends SubscribeEvent {
+  reason: string;
+  droppedFrames: number;
+  bytesSent: number;
+}
+
+export interface RelayEvent extends StreamEventBase {
+  url: string;
+  reason?: string;
+}
+
+/** Every domain event by name. Webhooks, metrics, analytics and the cluster listen; protocol code only emits through the engine. */
+export interface EngineEventMap {
+  publish_start: PublishEvent;
+  publish_end: PublishEndEvent;
+  subscribe_start: SubscribeEvent;
+  subscribe_end: SubscribeEndEvent;
+  stream_close: StreamEventBase;
+  pull_start: RelayEvent;
+  pull_end: RelayEvent;
+  push_start: RelayEvent;
+  push_end: RelayEvent;
+}
+
+/** The one event bus. Listeners must not throw; a throwing listener is isolated and logged by the caller. */
+export class EngineEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  emit<K extends keyof EngineEventMap>(name: K, event: EngineEventMap[K]): void {
+    for (const listener of this.emitter.listeners(name)) {
+      try {
+        (listener as (e: EngineEventMap[K]) => void)(event);
+      } catch (error) {
+        this.emitter.emit('listener_error', error);
+      }
+    }
+  }
+
+  on<K extends keyof EngineEventMap>(name: K, listener: (event: EngineEventMap[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  onListenerError(listener: (error: unknown) => void): void {
+    this.emitter.on('listener_error', listener);
+  }
+}

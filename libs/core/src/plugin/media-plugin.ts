@@ -1,0 +1,25 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { PluginSectionConfig } from '../config/config.schema';
+
+/**
+ * A protocol module in Monibuca's sense of a plugin: it names itself and its config section, and is
+ * left out whole when its section says `enable: false`. The app lists plugins; the engine never
+ * names one.
+ */
+export interface MediaPlugin {
+  name: string;
+  version: string;
+  /** The top-level key of its settings in the config files. */
+  configSection: string;
+  /** class-validator class for that section (extends PluginSectionConfig, defaults as field initializers). */
+  configClass: new () => PluginSectionConfig;
+  /** The Nest module that implements it; imported only when enabled. */
+  module: Type<unknown> | DynamicModule;
+}
+
+export interface LoadedPlugin {
+  name: string;
+  version: string;
+  configSection: string;
+  enabled: boolean;
+}

@@ -1,0 +1,23 @@
+export type StreamErrorCode =
+  | 'STREAM_BUSY' // a publisher already holds the path
+  | 'STREAM_NOT_FOUND'
+  | 'BAD_STREAM_PATH'
+  | 'BAD_QUERY'
+  | 'WAIT_TIMEOUT' // no publisher came in time
+  | 'PUBLISH_TIMEOUT' // the publisher stopped sending
+  | 'IDLE_TIMEOUT' // nobody played the stream
+  | 'KICKED' // replaced by a new publisher
+  | 'STOPPED' // stopped by an operator
+  | 'UNAUTHORIZED'
+  | 'SHUTDOWN';
+
+/** Typed engine error; each protocol edge maps the code to its own status (RTMP onStatus, HTTP status...). */
+export class StreamError extends Error {
+  constructor(
+    readonly code: StreamErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StreamError';
+  }
+}

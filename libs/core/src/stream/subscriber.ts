@@ -1,0 +1,135 @@
+import { Logger } from '@nestjs/common';
+import type { SubscribeConfig } from '../config/config.schema';
+import type { AVFrame } from './av-frame';
+import type { ClientInfo } from './client-info';
+import type { Publisher } from './publisher';
+import type { StreamError } from './stream.errors';
+import type { Track, TrackSet } from './track';
+
+/**
+ * What a protocol adapter implements to play a stream. Calls come synchronously from the publisher's
+ * write path, so a sink must only queue bytes on its socket, never wait.
+ */
+export interface SubscriberSink {
+  /** Bytes accepted but not yet sent (e.g. socket.writableLength). Over the limit, frames are skipped to the next key frame. */
+  backlog(): number;
+  /** The stream is ready: write headers and the configs of the tracks given. */
+  start(tracks: TrackSet): void;
+  /** A track appeared or changed its config after start. */
+  track(track: Track): void;
+  /**
+   * A frame to send. Timestamps are the stream's clock (frame.dts), the same for every player, so a
+   * frame's serialization is built once (frame.cached) and shared by all of them.
+   */
+  frame(frame: AVFrame): void;
+  /** The publisher left. Return true to stay and wait for the next one (RTMP), false to be ended. */
+  publisherLeft(): boolean;
+  /** The engine ends this player (no publisher in time, stopped by an operator, shutdown). */
+  end(error: StreamError): void;
+}
+
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+export class Subscriber {
+  private static readonly logger = new Logger('Subscriber');
+  state: 'waiting' | 'playing' | 'ended' = 'waiting';
+  readonly createdAt = Date.now();
+  /** When the player last started waiting for a publisher. */
+  waitingSince = Date.now();
+  droppedFrames = 0;
+  framesSent = 0;
+  /** Maintained by the adapter. */
+  bytesSent = 0;
+  private publisher: Publisher | undefined;
+  private sentVersion = { video: 0, audio: 0 };
+  private needKeyFrame = false;
+  private lastDropLog = 0;
+
+  constructor(
+    readonly id: string,
+    readonly streamPath: string,
+    readonly info: ClientInfo,
+    readonly policy: SubscribeConfig,
+    readonly sink: SubscriberSink,
+  ) {}
+
+  /** Called by the stream when its publisher is ready (or at once if it already is). */
+  begin(publisher: Publisher, backlog: Iterable<AVFrame>): void {
+    this.publisher = publisher;
+    this.state = 'playing';
+    this.needKeyFrame = false;
+    const tracks: TrackSet = {};
+    if (this.policy.video && publisher.tracks.video) tracks.video = publisher.tracks.video;
+    if (this.policy.audio && publisher.tracks.audio) tracks.audio = publisher.tracks.audio;
+    this.sentVersion = { video: tracks.video?.version ?? 0, audio: tracks.audio?.version ?? 0 };
+    this.sink.start(tracks);
+    for (const frame of backlog) {
+      if (this.state !== 'playing') return;
+      this.offer(frame);
+    }
+  }
+
+  /** Publisher write path: deliver or drop, never wait. */
+  offer(frame: AVFrame): void {
+    const kind = frame.kind;
+    if (kind === 'video' ? !this.policy.video : !this.policy.audio) return;
+    const publisher = this.publisher!;
+    const track = publisher.tracks[kind];
+    if (track && this.sentVersion[kind] !== track.version) {
+      this.sentVersion[kind] = track.version;
+      this.sink.track(track);
+    }
+    if (this.needKeyFrame) {
+      if (!this.isResumePoint(frame)) {
+        this.droppedFrames++;
+        return;
+      }
+      this.needKeyFrame = false;
+    }
+    if (this.sink.backlog() > this.policy.maxBacklog) {
+      this.needKeyFrame = true;
+      this.droppedFrames++;
+      this.logDrop();
+      return;
+    }
+    this.framesSent++;
+    this.sink.frame(frame);
+  }
+
+  /** The publisher left; returns whether the player keeps waiting. */
+  publisherLeft(): boolean {
+    this.publisher = undefined;
+    if (this.state === 'ended') return false;
+    if (this.sink.publisherLeft()) {
+      this.state = 'waiting';
+      this.waitingSince = Date.now();
+      return true;
+    }
+    return false;
+  }
+
+  end(error: StreamError): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.sink.end(error);
+  }
+
+  private isResumePoint(frame: AVFrame): boolean {
+    const followsVideo = this.policy.video && this.publisher?.tracks.video !== undefined;
+    return followsVideo ? frame.kind === 'video' && frame.keyFrame : frame.kind === 'audio';
+  }
+
+  private logDrop(): void {
+    const now = Date.now();
+    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    this.lastDropLog = now;
+    Subscriber.logger.warn({
+      msg: 'slow reader: skipping to the next key frame',
+      streamPath: this.streamPath,
+      subscriberId: this.id,
+      protocol: this.info.protocol,
+      remoteAddress: this.info.remoteAddress,
+      droppedFrames: this.droppedFrames,
+    });
+  }
+}

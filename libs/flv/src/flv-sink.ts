@@ -1,0 +1,63 @@
+import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import { buildFlvHeader } from '@m7s/media';
+import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, flvTag, frameTag, metadataBody, trackConfigBody } from './flv-tags';
+
+/** Where FLV bytes go: an HTTP response or a WebSocket. */
+export interface FlvWriter {
+  write(chunk: Buffer): void;
+  /** Bytes queued and not yet sent. */
+  backlog(): number;
+  end(): void;
+}
+
+/**
+ * Plays a stream as an FLV byte stream. Every frame's tag is taken from the frame's shared cache, so a
+ * player costs one write per frame. The FLV ends when the publisher leaves.
+ */
+export class FlvSink implements SubscriberSink {
+  private audio: Track | undefined;
+  private headerSent = false;
+  bytesSent = 0;
+
+  constructor(private readonly writer: FlvWriter) {}
+
+  backlog(): number {
+    return this.writer.backlog();
+  }
+
+  start(tracks: TrackSet): void {
+    this.audio = tracks.audio;
+    if (!this.headerSent) {
+      this.headerSent = true;
+      this.send(buildFlvHeader(tracks.audio !== undefined, tracks.video !== undefined));
+    }
+    this.send(flvTag(FLV_SCRIPT, 0, metadataBody(tracks)));
+    if (tracks.video) this.track(tracks.video);
+    if (tracks.audio) this.track(tracks.audio);
+  }
+
+  track(track: Track): void {
+    if (track.kind === 'audio') this.audio = track;
+    const body = trackConfigBody(track);
+    if (!body) return;
+    this.send(track.cached('flv-tag', () => flvTag(track.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, 0, body)));
+  }
+
+  frame(frame: AVFrame): void {
+    this.send(frameTag(frame, this.audio?.config as never));
+  }
+
+  publisherLeft(): boolean {
+    this.writer.end();
+    return false;
+  }
+
+  end(_error: StreamError): void {
+    this.writer.end();
+  }
+
+  private send(chunk: Buffer): void {
+    this.bytesSent += chunk.length;
+    this.writer.write(chunk);
+  }
+}

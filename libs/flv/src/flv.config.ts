@@ -1,0 +1,3 @@
+import { PluginSectionConfig } from '@m7s/core';
+
+export class FlvConfig extends PluginSectionConfig {}

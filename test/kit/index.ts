@@ -1,0 +1,5 @@
+export * from './tools';
+export * from './process';
+export * from './wait';
+export * from './server';
+export * from './media';

@@ -1,0 +1,68 @@
+import { ffmpegPath, ffprobePath } from './tools';
+import { run, spawnTracked, Tracked } from './process';
+
+export interface PublishOptions {
+  url: string;
+  /** seconds; omitted = until killed */
+  duration?: number;
+  fps?: number;
+  gop?: number;
+  size?: string;
+  audioRate?: number;
+  videoBitrate?: string;
+  audio?: boolean;
+  video?: boolean;
+  profile?: string;
+}
+
+/** ffmpeg publishing a live H.264 + AAC test pattern in real time to an RTMP url. */
+export function publishTestPattern(o: PublishOptions): Tracked {
+  const fps = o.fps ?? 25;
+  const args = ['-hide_banner', '-loglevel', 'error', '-re'];
+  if (o.video !== false) args.push('-f', 'lavfi', '-i', `testsrc2=size=${o.size ?? '320x240'}:rate=${fps}`);
+  if (o.audio !== false) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${o.audioRate ?? 44100}`);
+  if (o.duration) args.push('-t', String(o.duration));
+  if (o.video !== false) {
+    args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', o.profile ?? 'baseline', '-pix_fmt', 'yuv420p');
+    args.push('-g', String(o.gop ?? fps), '-b:v', o.videoBitrate ?? '500k');
+  }
+  if (o.audio !== false) args.push('-c:a', 'aac', '-b:a', '64k');
+  args.push('-f', 'flv', o.url);
+  return spawnTracked(ffmpegPath(), args);
+}
+
+export interface ProbeStream {
+  codec_type: string;
+  codec_name: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+  level?: number;
+}
+
+/** ffprobe -show_streams of a url (reads `seconds` of it). */
+export async function probeStreams(url: string, extra: string[] = [], binary = ffprobePath()): Promise<ProbeStream[]> {
+  const { code, stdout, stderr } = await run(binary, ['-v', 'error', '-rw_timeout', '15000000', ...extra, '-show_streams', '-of', 'json', url], 60_000);
+  if (code !== 0) throw new Error(`ffprobe ${url} failed (${code}): ${stderr}`);
+  return (JSON.parse(stdout) as { streams: ProbeStream[] }).streams;
+}
+
+export interface ProbePacket {
+  codec_type: string;
+  pts_time?: string;
+  dts_time?: string;
+  flags: string;
+}
+
+/** Packets (dts, flags) of `seconds` of a live url, read by ffprobe. */
+export async function probePackets(url: string, seconds: number, binary = ffprobePath()): Promise<ProbePacket[]> {
+  const { code, stdout, stderr } = await run(
+    binary,
+    ['-v', 'error', '-rw_timeout', '15000000', '-read_intervals', `%+${seconds}`, '-show_entries', 'packet=codec_type,pts_time,dts_time,flags', '-of', 'json', url],
+    60_000 + seconds * 1000,
+  );
+  if (code !== 0) throw new Error(`ffprobe ${url} failed (${code}): ${stderr}`);
+  return (JSON.parse(stdout) as { packets: ProbePacket[] }).packets ?? [];
+}
