@@ -15,7 +15,6 @@ export interface FlvWriter {
  * player costs one write per frame. The FLV ends when the publisher leaves.
  */
 export class FlvSink implements SubscriberSink {
-  private audio: Track | undefined;
   private headerSent = false;
   bytesSent = 0;
 
@@ -26,7 +25,6 @@ export class FlvSink implements SubscriberSink {
   }
 
   start(tracks: TrackSet): void {
-    this.audio = tracks.audio;
     if (!this.headerSent) {
       this.headerSent = true;
       this.send(buildFlvHeader(tracks.audio !== undefined, tracks.video !== undefined));
@@ -37,14 +35,13 @@ export class FlvSink implements SubscriberSink {
   }
 
   track(track: Track): void {
-    if (track.kind === 'audio') this.audio = track;
     const body = trackConfigBody(track);
     if (!body) return;
     this.send(track.cached('flv-tag', () => flvTag(track.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, 0, body)));
   }
 
   frame(frame: AVFrame): void {
-    this.send(frameTag(frame, this.audio?.config as never));
+    this.send(frameTag(frame));
   }
 
   publisherLeft(): boolean {

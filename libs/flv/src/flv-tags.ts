@@ -19,11 +19,11 @@ export const FLV_SCRIPT = 18;
  * FLV tag bodies of frames and track configs, built once per frame / config version and shared by every
  * FLV and RTMP player (an RTMP media message payload is an FLV tag body).
  */
-export function frameTagBody(frame: AVFrame, audioConfig?: AudioConfig): Buffer {
+export function frameTagBody(frame: AVFrame): Buffer {
   return frame.cached('flv-body', (f) =>
     f.kind === 'video'
       ? buildVideoFrameBody(f.codec as VideoConfig['codec'], f.keyFrame, Math.round(f.cts), f.data as Buffer[])
-      : buildAudioFrameBody(audioConfig!, f.data[0]),
+      : buildAudioFrameBody(f.config as AudioConfig, f.data[0]),
   );
 }
 
@@ -40,10 +40,8 @@ export function flvTag(type: number, timestamp: number, body: Buffer): Buffer {
 }
 
 /** The frame's complete FLV tag, stamped with the stream clock, built once for every player. */
-export function frameTag(frame: AVFrame, audioConfig?: AudioConfig): Buffer {
-  return frame.cached('flv-tag', (f) =>
-    flvTag(f.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, Math.round(f.dts), frameTagBody(f, audioConfig)),
-  );
+export function frameTag(frame: AVFrame): Buffer {
+  return frame.cached('flv-tag', (f) => flvTag(f.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, Math.round(f.dts), frameTagBody(f)));
 }
 
 export function metadataBody(tracks: TrackSet): Buffer {

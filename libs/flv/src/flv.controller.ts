@@ -1,4 +1,4 @@
-import { Controller, Get, Logger, Req, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConfigService, StreamError, StreamRegistry } from '@m7s/core';
 import { FlvSink } from './flv-sink';
@@ -7,8 +7,6 @@ import { parseFlvPath } from './flv-path';
 /** HTTP-FLV: GET /flv/{streamPath}.flv streams FLV until the publisher leaves or the client goes. */
 @Controller('flv')
 export class FlvController {
-  private readonly logger = new Logger('HttpFlv');
-
   constructor(
     private readonly registry: StreamRegistry,
     private readonly config: ConfigService,
@@ -30,6 +28,10 @@ export class FlvController {
       backlog: () => res.writableLength,
       end: () => res.end(),
     });
+    // Headers are set first: a ready stream writes its first tags during subscribe().
+    res.status(200);
+    res.setHeader('Content-Type', 'video/x-flv');
+    res.setHeader('Cache-Control', 'no-cache');
     let subscriber;
     try {
       subscriber = this.registry.subscribe(
@@ -38,17 +40,12 @@ export class FlvController {
         sink,
       );
     } catch (error) {
-      const status = error instanceof StreamError && error.code === 'SHUTDOWN' ? 503 : 400;
-      if (error instanceof StreamError) {
-        res.status(status).json({ code: error.code, message: error.message });
-        return;
-      }
-      throw error;
+      if (!(error instanceof StreamError)) throw error;
+      res.removeHeader('Cache-Control');
+      res.status(error.code === 'SHUTDOWN' ? 503 : 400).json({ code: error.code, message: error.message });
+      return;
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'video/x-flv');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.flushHeaders();
+    if (!res.headersSent) res.flushHeaders();
     const sub = subscriber;
     res.on('close', () => {
       sub.bytesSent = sink.bytesSent;

@@ -19,7 +19,7 @@ export interface LoadConfigOptions {
   /** The user's file; when absent, ./config.yaml is used if it exists. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  plugins: MediaPlugin[];
+  plugins: readonly MediaPlugin[];
   /** Applied last (tests, and changes made through the API). */
   overrides?: PlainConfig;
 }

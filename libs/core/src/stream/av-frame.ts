@@ -1,4 +1,4 @@
-import type { AudioCodec, MediaKind, VideoCodec } from '@m7s/media';
+import type { AudioCodec, MediaKind, TrackConfig, VideoCodec } from '@m7s/media';
 
 /**
  * One immutable frame in the canonical form (see media.types.ts), shared by every reader.
@@ -20,6 +20,8 @@ export class AVFrame {
     readonly keyFrame: boolean,
     /** Video: NAL units / one sample; audio: one raw frame. */
     readonly data: readonly Buffer[],
+    /** The track's codec configuration when the frame was written. */
+    readonly config: TrackConfig,
     readonly size: number = data.reduce((n, b) => n + b.length, 0),
   ) {}
 

@@ -61,7 +61,7 @@ export class Publisher {
     const track = this.tracks.video;
     if (this.closed || !track || !this.policy.video) return;
     const base = this.rebase(dts);
-    const frame = new AVFrame('video', track.codec, base, base + (pts - dts), keyFrame, units);
+    const frame = new AVFrame('video', track.codec, base, base + (pts - dts), keyFrame, units, track.config);
     this.account(track, frame);
     this.stream.write(frame, keyFrame);
   }
@@ -71,7 +71,7 @@ export class Publisher {
     if (this.closed || !track || !this.policy.audio) return;
     const base = this.rebase(dts);
     this.firstAudioDts ??= base;
-    const frame = new AVFrame('audio', track.codec, base, base, true, [data], data.length);
+    const frame = new AVFrame('audio', track.codec, base, base, true, [data], track.config, data.length);
     this.account(track, frame);
     this.stream.write(frame, !this.hasVideo());
   }

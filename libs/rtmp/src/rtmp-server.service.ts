@@ -1,0 +1,69 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { ConfigService, parseListen, StreamRegistry } from '@m7s/core';
+import type { RtmpConfig } from './rtmp.config';
+import { RtmpServerSession } from './rtmp-server-session';
+
+/** The RTMP listener (and the RTMPS one when a certificate is configured). */
+@Injectable()
+export class RtmpServerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('RtmpServer');
+  private readonly servers: Server[] = [];
+  private readonly sessions = new Set<RtmpServerSession>();
+  private readonly config: RtmpConfig;
+
+  constructor(
+    configService: ConfigService,
+    private readonly registry: StreamRegistry,
+  ) {
+    this.config = configService.section<RtmpConfig>('rtmp');
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.listen) {
+      await this.listen(createServer((socket) => this.accept(socket, 'rtmp')), this.config.listen, 'rtmp');
+    }
+    const { tls } = this.config;
+    if (tls.listen && tls.cert && tls.key) {
+      const server = createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (socket) => this.accept(socket, 'rtmps'));
+      server.on('tlsClientError', (error) => this.logger.warn({ msg: 'rtmps handshake failed', error: error.message }));
+      await this.listen(server, tls.listen, 'rtmps');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const session of this.sessions) session.close('shutdown');
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const session of this.sessions) session.conn.socket.destroy();
+  }
+
+  private listen(server: Server, address: string, protocol: string): Promise<void> {
+    const { host, port } = parseListen(address);
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.logger.error({ msg: `${protocol} listener error`, error: error.message }));
+        this.logger.log({ msg: `${protocol} listening`, address });
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket, protocol: 'rtmp' | 'rtmps'): void {
+    if (this.sessions.size >= this.config.maxConnections) {
+      this.logger.warn({ msg: 'rtmp connection refused: too many connections', remoteAddress: socket.remoteAddress });
+      socket.destroy();
+      return;
+    }
+    const session = new RtmpServerSession(socket, this.registry, this.config, protocol, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+  }
+}

@@ -1,0 +1,107 @@
+import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import { frameTagBody, trackConfigBody } from '@m7s/flv';
+import { buildFlvMetadataObject } from './rtmp-metadata';
+import type { RtmpConnection } from './rtmp-connection';
+import {
+  buildStreamBegin,
+  buildStreamEof,
+  ChunkStreamId,
+  chunkBodyWithContinuations,
+  chunkFirstHeader,
+  commandMessage,
+  dataMessage,
+  encodeOnMetaData,
+  encodeOnStatus,
+  encodeSetDataFrame,
+  MessageType,
+  NetStatus,
+  statusInfo,
+} from './protocol';
+
+/**
+ * Plays a stream into an RTMP connection: a player's NetStream on our server ('play'), or the stream we
+ * publish to a remote server ('push'). A frame's chunked message (header + continuation chunks) is built
+ * once per message stream id and chunk size and shared by every connection that matches.
+ */
+export class RtmpSink implements SubscriberSink {
+  private lastTimestamp = 0;
+  private waitingForPublisher = false;
+
+  constructor(
+    private readonly conn: RtmpConnection,
+    private readonly streamId: number,
+    private readonly mode: 'play' | 'push',
+    private readonly onEnd: (error?: StreamError) => void = () => undefined,
+  ) {}
+
+  backlog(): number {
+    return this.conn.backlog;
+  }
+
+  start(tracks: TrackSet): void {
+    if (this.waitingForPublisher) {
+      this.waitingForPublisher = false;
+      this.status(NetStatus.PlayPublishNotify);
+      this.conn.send(buildStreamBegin(this.streamId));
+    }
+    const metadata = buildFlvMetadataObject(tracks);
+    const payload = this.mode === 'push' ? encodeSetDataFrame(metadata) : encodeOnMetaData(metadata);
+    this.conn.send(dataMessage(payload, this.streamId));
+    if (tracks.video) this.track(tracks.video);
+    if (tracks.audio) this.track(tracks.audio);
+  }
+
+  track(track: Track): void {
+    const body = trackConfigBody(track);
+    if (!body) return;
+    const video = track.kind === 'video';
+    this.conn.send({
+      csid: video ? ChunkStreamId.Video : ChunkStreamId.Audio,
+      type: video ? MessageType.Video : MessageType.Audio,
+      streamId: this.streamId,
+      timestamp: this.lastTimestamp,
+      payload: body,
+    });
+  }
+
+  frame(frame: AVFrame): void {
+    const chunkSize = this.conn.outChunkSize;
+    const streamId = this.streamId;
+    const timestamp = Math.round(frame.dts) >>> 0;
+    this.lastTimestamp = timestamp;
+    const chunks = frame.cached(`rtmp:${streamId}:${chunkSize}`, (f) => {
+      const video = f.kind === 'video';
+      const csid = video ? ChunkStreamId.Video : ChunkStreamId.Audio;
+      const body = frameTagBody(f);
+      return Buffer.concat([
+        chunkFirstHeader(csid, video ? MessageType.Video : MessageType.Audio, streamId, timestamp, body.length),
+        chunkBodyWithContinuations(body, csid, chunkSize, timestamp),
+      ]);
+    });
+    this.conn.write(chunks);
+  }
+
+  publisherLeft(): boolean {
+    if (this.mode === 'push') {
+      this.onEnd();
+      return false;
+    }
+    // RTMP players stay: they are told, and the next publisher on the path serves them.
+    this.waitingForPublisher = true;
+    this.conn.send(buildStreamEof(this.streamId));
+    this.status(NetStatus.PlayUnpublishNotify);
+    return true;
+  }
+
+  end(error: StreamError): void {
+    if (this.mode === 'play') {
+      const entry = error.code === 'WAIT_TIMEOUT' ? NetStatus.PlayStreamNotFound : NetStatus.PlayStop;
+      this.status(entry, error.message);
+    }
+    this.onEnd(error);
+  }
+
+  private status(entry: (typeof NetStatus)[keyof typeof NetStatus], description?: string): void {
+    this.conn.send(commandMessage(encodeOnStatus(statusInfo(entry, description)), this.streamId));
+  }
+}
