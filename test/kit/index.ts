@@ -3,3 +3,6 @@ export * from './process';
 export * from './wait';
 export * from './server';
 export * from './media';
+export * from './players';
+export * from './fixtures';
+export * from './nginx';

@@ -13,6 +13,9 @@ export interface PublishOptions {
   audio?: boolean;
   video?: boolean;
   profile?: string;
+  /** x264 preset (default ultrafast) and tune (default zerolatency; '' for none, which allows B-frames) */
+  preset?: string;
+  tune?: string;
 }
 
 /** ffmpeg publishing a live H.264 + AAC test pattern in real time to an RTMP url. */
@@ -23,7 +26,8 @@ export function publishTestPattern(o: PublishOptions): Tracked {
   if (o.audio !== false) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${o.audioRate ?? 44100}`);
   if (o.duration) args.push('-t', String(o.duration));
   if (o.video !== false) {
-    args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', o.profile ?? 'baseline', '-pix_fmt', 'yuv420p');
+    args.push('-c:v', 'libx264', '-preset', o.preset ?? 'ultrafast', '-profile:v', o.profile ?? 'baseline', '-pix_fmt', 'yuv420p');
+    if (o.tune !== '') args.push('-tune', o.tune ?? 'zerolatency');
     args.push('-g', String(o.gop ?? fps), '-b:v', o.videoBitrate ?? '500k');
   }
   if (o.audio !== false) args.push('-c:a', 'aac', '-b:a', '64k');
@@ -65,4 +69,25 @@ export async function probePackets(url: string, seconds: number, binary = ffprob
   );
   if (code !== 0) throw new Error(`ffprobe ${url} failed (${code}): ${stderr}`);
   return (JSON.parse(stdout) as { packets: ProbePacket[] }).packets ?? [];
+}
+
+/** Reads a WS-FLV url with a WebSocket client and lets ffprobe read the bytes from stdin. */
+export async function probeWsFlv(url: string, extra: string[] = []): Promise<{ streams: ProbeStream[]; packets: ProbePacket[] }> {
+  const { WebSocket } = await import('ws');
+  const probe = spawnTracked(ffprobePath(), ['-v', 'error', ...extra, '-show_streams', '-of', 'json', '-i', 'pipe:0']);
+  const ws = new WebSocket(url);
+  ws.binaryType = 'nodebuffer';
+  ws.on('message', (data: Buffer) => {
+    if (probe.child.stdin?.writable) probe.child.stdin.write(data);
+  });
+  ws.on('error', () => probe.child.stdin?.end());
+  ws.on('close', () => probe.child.stdin?.end());
+  probe.child.stdin?.on('error', () => undefined); // ffprobe may exit before we stop writing
+  const timer = setTimeout(() => probe.child.kill('SIGKILL'), 60_000);
+  const code = await probe.exited;
+  clearTimeout(timer);
+  ws.terminate();
+  if (code !== 0) throw new Error(`ffprobe of ${url} failed (${code}): ${probe.stderr()}`);
+  const parsed = JSON.parse(probe.stdout()) as { streams: ProbeStream[]; packets?: ProbePacket[] };
+  return { streams: parsed.streams, packets: parsed.packets ?? [] };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { connect as connectTcp, Socket } from 'node:net';
+import { connect as connectTcp, isIP, Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { RtmpConnection } from './rtmp-connection';
 import { parseRtmpUrl, RtmpUrl } from './rtmp-url';
@@ -81,7 +81,7 @@ export class RtmpClient extends EventEmitter {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const socket: Socket = await new Promise((resolve, reject) => {
       const s = target.secure
-        ? connectTls({ host: target.host, port: target.port, servername: target.host, rejectUnauthorized: options.rejectUnauthorized ?? true }, () => resolve(s))
+        ? connectTls({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host, rejectUnauthorized: options.rejectUnauthorized ?? true }, () => resolve(s))
         : connectTcp({ host: target.host, port: target.port }, () => resolve(s));
       s.once('error', reject);
       s.setTimeout(timeoutMs, () => s.destroy(new Error(`connect to ${target.host}:${target.port} timed out`)));

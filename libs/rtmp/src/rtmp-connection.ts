@@ -57,7 +57,11 @@ export class RtmpConnection {
     else this.clientHandshake = new RtmpClientHandshake({ digest: options.digest });
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.receive(data));
-    socket.on('error', (error) => this.close('socket error', error));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A peer that goes away mid-write is an ordinary end, not a fault worth a warning.
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET') this.close('peer closed');
+      else this.close('socket error', error);
+    });
     socket.on('close', () => this.close('peer closed'));
     if (this.clientHandshake) this.write(this.clientHandshake.start());
   }

@@ -44,6 +44,8 @@ export class Subscriber {
   private sentVersion = { video: 0, audio: 0 };
   private needKeyFrame = false;
   private lastDropLog = 0;
+  /** Extra backlog tolerated while the GOP burst sent at start drains. */
+  private burstAllowance = 0;
 
   constructor(
     readonly id: string,
@@ -63,7 +65,10 @@ export class Subscriber {
     if (this.policy.audio && publisher.tracks.audio) tracks.audio = publisher.tracks.audio;
     this.sentVersion = { video: tracks.video?.version ?? 0, audio: tracks.audio?.version ?? 0 };
     this.sink.start(tracks);
-    for (const frame of backlog) {
+    // The GOP cache is sent at once; a new player is not "slow" while that burst drains.
+    const frames = [...backlog];
+    this.burstAllowance = frames.reduce((n, f) => n + f.size, 0);
+    for (const frame of frames) {
       if (this.state !== 'playing') return;
       this.offer(frame);
     }
@@ -86,12 +91,14 @@ export class Subscriber {
       }
       this.needKeyFrame = false;
     }
-    if (this.sink.backlog() > this.policy.maxBacklog) {
+    const backlog = this.sink.backlog();
+    if (backlog > this.policy.maxBacklog + this.burstAllowance) {
       this.needKeyFrame = true;
       this.droppedFrames++;
       this.logDrop();
       return;
     }
+    if (this.burstAllowance > 0 && backlog <= this.policy.maxBacklog) this.burstAllowance = 0;
     this.framesSent++;
     this.sink.frame(frame);
   }
@@ -130,6 +137,9 @@ export class Subscriber {
       protocol: this.info.protocol,
       remoteAddress: this.info.remoteAddress,
       droppedFrames: this.droppedFrames,
+      backlog: this.sink.backlog(),
+      allowance: this.burstAllowance,
+      framesSent: this.framesSent,
     });
   }
 }

@@ -246,7 +246,9 @@ export function buildAudioSpecificConfig(o: {
   w.writeBits(channelConfigFor(o.channels), 4);
   let core = o.objectType;
   if (o.objectType === 5 || o.objectType === 29) {
-    writeSampleRate(w, o.extensionSampleRate ?? o.sampleRate * 2);
+    const ext = o.extensionSampleRate ?? o.sampleRate * 2;
+    if (!(ext > 0 && ext < 2 ** 24) || !Number.isInteger(ext)) throw new MediaError('BAD_ARGUMENT', `extension sample rate ${ext}`);
+    writeSampleRate(w, ext);
     writeObjectType(w, 2);
     core = 2;
   }

@@ -1,0 +1,239 @@
+/**
+ * The three servers under test, each started as its own process on 127.0.0.1 with free ports, plus
+ * /proc readers for their CPU time and resident memory.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export type ServerName = 'm7s' | 'nginx' | 'nms';
+
+export interface ServerHandle {
+  name: ServerName;
+  pid: number;
+  rtmpUrl: string;
+  /** null when the server has no HTTP-FLV */
+  flvUrl: string | null;
+  /** last lines of the server's output, for error reports */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface StartOptions {
+  tmpDir: string;
+  streamPath: string;
+  /** m7s only: write a V8 CPU profile of the server process into this directory */
+  cpuProfDir?: string;
+  /** m7s only: run the built server (dist/apps/server/main.js) instead of the TypeScript sources */
+  m7sDist?: boolean;
+}
+
+const ROOT = resolve(__dirname, '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      done(true);
+    });
+    s.once('error', () => done(false));
+  });
+}
+
+async function waitPorts(child: ChildProcess, ports: number[], output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const port of ports) {
+    while (!(await canConnect(port))) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before listening on ${port}:\n${output()}`);
+      if (Date.now() > deadline) throw new Error(`server did not listen on ${port} within ${timeoutMs} ms:\n${output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Spawns through `sh` only to raise the open-file limit; `exec` keeps the PID the server's. */
+function spawnServer(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): { child: ChildProcess; output: () => string } {
+  const child = spawn('/bin/sh', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', command, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => out };
+}
+
+function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+export async function startM7s(o: StartOptions): Promise<ServerHandle> {
+  const [http, rtmp] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    M7S_HTTP__LISTEN: `127.0.0.1:${http}`,
+    M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`,
+    // An empty env value reads as YAML null, which the validator refuses; '""' is the empty string.
+    M7S_RTMP__TLS__LISTEN: '""',
+    M7S_LOG__LEVEL: 'warn',
+  };
+  const nodeArgs: string[] = [];
+  if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+  if (o.m7sDist) nodeArgs.push(join(ROOT, 'dist/apps/server/main.js'));
+  else nodeArgs.push('-r', '@swc-node/register', join(ROOT, 'apps/server/src/main.ts'));
+  const { child, output } = spawnServer(process.execPath, nodeArgs, env, ROOT);
+  const stop = stopper(child, 'SIGINT');
+  try {
+    await waitPorts(child, [rtmp, http], output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name: 'm7s', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/flv/${o.streamPath}.flv`, output, stop };
+}
+
+export async function startNginx(o: StartOptions): Promise<ServerHandle> {
+  const rtmp = await freePort();
+  const prefix = join(o.tmpDir, `nginx-${rtmp}`);
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  const conf = join(prefix, 'nginx.conf');
+  // One process (no master, no workers) so /proc/<pid> is the whole server; wait_key makes a new player
+  // start at a key frame (nginx-rtmp has no GOP cache).
+  writeFileSync(
+    conf,
+    [
+      'load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;',
+      'daemon off;',
+      'master_process off;',
+      'worker_processes 1;',
+      'worker_rlimit_nofile 65536;',
+      `pid ${join(prefix, 'nginx.pid')};`,
+      `error_log ${join(prefix, 'logs/error.log')} warn;`,
+      'events { worker_connections 8192; }',
+      'rtmp {',
+      '  server {',
+      `    listen 127.0.0.1:${rtmp};`,
+      '    chunk_size 4096;',
+      '    application live {',
+      '      live on;',
+      '      wait_key on;',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const bin = process.env.NGINX ?? '/usr/sbin/nginx';
+  const { child, output } = spawnServer(bin, ['-p', prefix, '-e', join(prefix, 'logs/error.log'), '-c', conf], process.env, prefix);
+  const stop = stopper(child, 'SIGTERM');
+  const out = (): string => {
+    let log = '';
+    try {
+      log = readFileSync(join(prefix, 'logs/error.log'), 'utf8').slice(-4000);
+    } catch {
+      // no log yet
+    }
+    return output() + log;
+  };
+  try {
+    await waitPorts(child, [rtmp], out);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name: 'nginx', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: null, output: out, stop };
+}
+
+/**
+ * Node-Media-Server v4 from node_modules, started through a small generated CommonJS launcher (its bin
+ * script rewrites its config file and logs every session at debug level): RTMP and HTTP-FLV only, no
+ * admin console, no API, no recording, logs at warn.
+ */
+export async function startNms(o: StartOptions): Promise<ServerHandle> {
+  const [http, rtmp] = [await freePort(), await freePort()];
+  const dir = join(o.tmpDir, `nms-${rtmp}`);
+  mkdirSync(dir, { recursive: true });
+  const nmsMain = require.resolve('node-media-server', { paths: [ROOT] });
+  const config = {
+    bind: '127.0.0.1',
+    rtmp: { port: rtmp },
+    http: { port: http },
+    store: { path: join(dir, 'data') },
+    record: { auto: false, path: join(dir, 'record') },
+    webadmin: { enable: false },
+    auth: { play: false, publish: false, secret: 'bench' },
+    notify: { url: '' },
+  };
+  const launcher = join(dir, 'launch.cjs');
+  writeFileSync(
+    launcher,
+    [
+      `const NodeMediaServer = require(${JSON.stringify(nmsMain)});`,
+      `const logger = require(${JSON.stringify(join(nmsMain, '..', 'core', 'logger.js'))});`,
+      `const nms = new NodeMediaServer(${JSON.stringify(config)}, ${JSON.stringify(join(dir, 'config.json'))});`,
+      `logger.level = 'warn';`,
+      'nms.run();',
+      "process.on('SIGTERM', () => nms.stop().finally(() => process.exit(0)));",
+      '',
+    ].join('\n'),
+  );
+  const { child, output } = spawnServer(process.execPath, [launcher], process.env, dir);
+  const stop = stopper(child, 'SIGTERM');
+  try {
+    await waitPorts(child, [rtmp, http], output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name: 'nms', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/${o.streamPath}.flv`, output, stop };
+}
+
+export function startServer(name: ServerName, o: StartOptions): Promise<ServerHandle> {
+  if (name === 'm7s') return startM7s(o);
+  if (name === 'nginx') return startNginx(o);
+  return startNms(o);
+}
+
+let clockTicks = 100;
+export function setClockTicks(n: number): void {
+  if (n > 0) clockTicks = n;
+}
+
+/** utime + stime of a process, ms (from /proc/<pid>/stat; resolution 1/CLK_TCK s). */
+export function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the ")" of the command name: state is field 3, utime 14, stime 15
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / clockTicks;
+}
+
+/** Resident set size of a process, KiB (VmRSS). */
+export function procRssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+)/.exec(status);
+  return m ? Number(m[1]) : NaN;
+}
