@@ -45,6 +45,8 @@ export interface WorkerStats {
   latency: number[];
   /** time to first key frame per player, ms */
   ttff: number[];
+  /** per 500 ms slot of the window: [samples, sum of latencies ms, max latency ms] */
+  timeline: number[][];
   /** the player process's own CPU time so far, ms */
   cpuMs: number;
   errors: string[];
@@ -71,6 +73,7 @@ let windowStartUs = 0;
 let hist = newHistogram();
 let framesReceived = 0;
 let framesMissed = 0;
+let timeline: number[][] = [];
 let errors: string[] = [];
 let generation = 0;
 
@@ -103,7 +106,13 @@ function video(p: Player, body: Buffer, now: number, lengthSize: number): void {
     p.lastSeq = probe.seq;
     return;
   }
-  record(hist, now - probe.sendUs);
+  const lat = now - probe.sendUs;
+  record(hist, lat);
+  const slot = Math.floor((now - windowStartUs) / 500_000);
+  const row = (timeline[slot] ??= [0, 0, 0]);
+  row[0]++;
+  row[1] += lat / 1000;
+  if (lat / 1000 > row[2]) row[2] = lat / 1000;
   framesReceived++;
   if (p.lastSeq !== 0 && probe.seq > p.lastSeq + 1) framesMissed += probe.seq - p.lastSeq - 1;
   p.lastSeq = probe.seq;
@@ -242,6 +251,7 @@ function stats(): WorkerStats {
     framesReceived,
     framesMissed,
     latency: Array.from(hist),
+    timeline: Array.from(timeline, (r) => r ?? [0, 0, 0]),
     ttff,
     cpuMs: ownCpuMs(),
     errors: errors.slice(),
@@ -279,6 +289,7 @@ function closeAll(): void {
   hist = newHistogram();
   framesReceived = 0;
   framesMissed = 0;
+  timeline = [];
   errors = [];
 }
 
@@ -294,6 +305,7 @@ process.on('message', (cmd: WorkerCommand) => {
         hist = newHistogram();
         framesReceived = 0;
         framesMissed = 0;
+        timeline = [];
         for (const p of players) {
           p.maxGapUs = 0;
           p.stalled = false;

@@ -152,6 +152,8 @@ export interface CellResult {
   stalled?: number;
   maxGapMs?: number;
   framesMissedPct?: number;
+  /** mean / max latency (ms) per 500 ms of the window */
+  timeline?: { t: number; mean: number; max: number }[];
   /** player processes' CPU, share of one core (they share the machine with the server) */
   clientCpuCore?: number;
   /** m7s/nginx or nms/nginx CPU per player-second (nginx RTMP row of the same N) */
@@ -280,7 +282,14 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
     let framesReceived = 0;
     let framesMissed = 0;
     const errors: string[] = [];
+    const slots: number[][] = [];
     for (const s of m.stats) {
+      s.timeline.forEach((row, i) => {
+        const acc = (slots[i] ??= [0, 0, 0]);
+        acc[0] += row[0];
+        acc[1] += row[1];
+        acc[2] = Math.max(acc[2], row[2]);
+      });
       mergeInto(lat, s.latency);
       ttff.push(...s.ttff);
       receiving += s.receiving;
@@ -312,6 +321,7 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
       framesMissedPct: round((100 * framesMissed) / Math.max(1, framesMissed + framesReceived), 3),
       clientCpuCore: round(m.clientCpuMs / (m.windowS * 1000), 3),
       errors: [...new Set(errors)].slice(0, 5),
+      timeline: Array.from(slots, (r, i) => ({ t: i / 2, mean: round(r ? r[1] / Math.max(1, r[0]) : NaN, 2), max: round(r ? r[2] : NaN, 1) })),
     };
   } catch (error) {
     return { ...base, status: 'error', error: error instanceof Error ? error.message.split('\n').slice(0, 6).join(' | ') : String(error) };
@@ -481,7 +491,7 @@ async function main(): Promise<void> {
           results.push(r);
           log(
             r.status === 'ok'
-              ? `  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core`
+              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core`
               : `  ${r.status}: ${r.error}`,
           );
         }

@@ -2,8 +2,12 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EngineEvents, Publisher, StreamRegistry, Subscriber } from '@m7s/core';
 import { RtmpClient, RtmpClientOptions } from './rtmp-client';
 import { RtmpIngest } from './rtmp-ingest';
+import type { RtmpMessage } from './protocol';
 import { RtmpSink } from './rtmp-sink';
 import { splitQuery } from './rtmp-url';
+
+/** Media messages kept while a pull's play is being confirmed. */
+const MAX_EARLY_MESSAGES = 256;
 
 /** A running pull or push; `done` settles when it ends, with the reason. */
 export interface RtmpRelay {
@@ -31,21 +35,32 @@ export class RtmpRelayService implements OnApplicationShutdown {
   async pull(url: string, streamPath: string, options: RtmpClientOptions = {}): Promise<RtmpRelay> {
     const client = await RtmpClient.connect(url, options);
     let publisher: Publisher | undefined;
+    // Media that arrives with NetStream.Play.Start (nginx-rtmp sends the AAC sequence header right after it,
+    // in the same read) is emitted before `play()` resolves: keep it, bounded, for the ingest.
+    const early: RtmpMessage[] = [];
+    const keep = (msg: RtmpMessage) => {
+      if (early.length < MAX_EARLY_MESSAGES) early.push(msg);
+    };
+    client.on('media', keep);
     try {
       await client.play();
       publisher = this.registry.publish(streamPath, { protocol: 'rtmp-pull', remoteAddress: client.conn.remoteAddress, query: splitQuery(url).query });
     } catch (error) {
       client.close();
       throw error;
+    } finally {
+      client.off('media', keep);
     }
     const ingest = new RtmpIngest(publisher);
-    client.on('media', (msg) => {
+    const handle = (msg: RtmpMessage) => {
       try {
         ingest.handle(msg);
       } catch (error) {
         client.conn.close('bad media from the pulled server', error);
       }
-    });
+    };
+    for (const msg of early) handle(msg);
+    client.on('media', handle);
     publisher.onStop = () => client.close();
     this.events.emit('pull_start', { streamPath, url, time: Date.now() });
     const pub = publisher;

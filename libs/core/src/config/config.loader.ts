@@ -78,7 +78,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaults: PlainConfig): Pl
     parts.forEach((part, i) => {
       const key = (known && Object.keys(known).find((k) => k.toLowerCase() === part.toLowerCase())) ?? part.toLowerCase();
       known = known && isPlainObject(known[key]) ? known[key] : undefined;
-      if (i === parts.length - 1) target[key] = parseYaml(value);
+      if (i === parts.length - 1) target[key] = value === '' ? '' : parseYaml(value);
       else target = target[key] = isPlainObject(target[key]) ? target[key] : {};
     });
   }

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { framesOf, freePort, killAllTracked, playHttpFlv, publishTestPattern, spawnTracked, Tracked, waitFor } from '@m7s/test-kit';
+
+const ROOT = join(__dirname, '../../..');
+
+/** The server as its own process, from source (the same entry point `npm start` builds). */
+function startServerProcess(env: Record<string, string>): Tracked {
+  return spawnTracked(process.execPath, ['-r', '@swc-node/register', 'apps/server/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, M7S_LOG__LEVEL: 'log', M7S_RTMP__TLS__LISTEN: '', ...env },
+  });
+}
+
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+describe('the server process', () => {
+  afterAll(() => killAllTracked());
+
+  it('refuses to start on a bad setting, naming the key, the value and why', async () => {
+    const server = startServerProcess({ M7S_PUBLISH__PUBLISHTIMEOUT: 'soon', M7S_HTTP__LISTEN: '127.0.0.1:1' });
+    const code = await server.exited;
+    expect(code).toBe(1);
+    expect(server.stderr()).toContain('publish.publishTimeout = "soon": must be a duration');
+  });
+
+  it('leaves out a plugin whose section says enable: false', async () => {
+    const [http, rtmp] = [await freePort(), await freePort()];
+    const server = startServerProcess({ M7S_HTTP__LISTEN: `127.0.0.1:${http}`, M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`, M7S_RTMP__ENABLE: 'false' });
+    await waitFor(() => server.stdout().includes('Nest application successfully started'), 'the server to start', 30_000);
+    expect(await portAccepts(rtmp)).toBe(false);
+    expect((await fetch(`http://127.0.0.1:${http}/flv/live/x.flv?waitTimeout=0`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+
+  it('shuts down gracefully on SIGTERM with a publisher and a player connected', async () => {
+    const [http, rtmp] = [await freePort(), await freePort()];
+    const server = startServerProcess({ M7S_HTTP__LISTEN: `127.0.0.1:${http}`, M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}` });
+    await waitFor(() => server.stdout().includes('Nest application successfully started'), 'the server to start', 30_000);
+    const publisher = publishTestPattern({ url: `rtmp://127.0.0.1:${rtmp}/live/bye` });
+    const player = playHttpFlv(`http://127.0.0.1:${http}/flv/live/bye.flv`);
+    await waitFor(() => framesOf(player).length > 5, 'the player to play', 20_000);
+
+    server.child.kill('SIGTERM');
+    await waitFor(() => server.child.exitCode !== null || server.child.signalCode !== null, 'the server to exit', 10_000);
+    await waitFor(() => player.ended, 'the player to be ended');
+    await waitFor(() => publisher.child.exitCode !== null, 'ffmpeg to see the end of its connection', 10_000);
+    expect(await portAccepts(rtmp)).toBe(false);
+    expect(await portAccepts(http)).toBe(false);
+    expect(server.stderr()).not.toMatch(/Error|unhandled/i);
+  });
+});
