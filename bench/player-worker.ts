@@ -24,6 +24,9 @@ export interface WorkerProgress {
   receiving: number;
   failed: number;
   closed: number;
+  /** video frames received since the previous progress report, and their mean latency, ms */
+  recentFrames: number;
+  recentMeanMs: number;
   errors: string[];
 }
 
@@ -74,6 +77,8 @@ let hist = newHistogram();
 let framesReceived = 0;
 let framesMissed = 0;
 let timeline: number[][] = [];
+let recentFrames = 0;
+let recentSumUs = 0;
 let errors: string[] = [];
 let generation = 0;
 
@@ -102,11 +107,13 @@ function video(p: Player, body: Buffer, now: number, lengthSize: number): void {
     if (body[0] >> 4 !== 1) return;
     p.firstKeyUs = now;
   }
+  const lat = now - probe.sendUs;
+  recentFrames++;
+  recentSumUs += lat;
   if (!windowOn) {
     p.lastSeq = probe.seq;
     return;
   }
-  const lat = now - probe.sendUs;
   record(hist, lat);
   const slot = Math.floor((now - windowStartUs) / 500_000);
   const row = (timeline[slot] ??= [0, 0, 0]);
@@ -214,7 +221,11 @@ function progress(started: number): WorkerProgress {
     if (p.failed) failed++;
     if (p.closed) closed++;
   }
-  return { type: 'progress', started, connected, receiving, failed, closed, errors: errors.slice() };
+  const recentMeanMs = recentFrames ? recentSumUs / recentFrames / 1000 : 0;
+  const frames = recentFrames;
+  recentFrames = 0;
+  recentSumUs = 0;
+  return { type: 'progress', started, connected, receiving, failed, closed, recentFrames: frames, recentMeanMs, errors: errors.slice() };
 }
 
 function ownCpuMs(): number {

@@ -29,7 +29,7 @@ import { Logger } from '@nestjs/common';
 import { BenchMedia, BenchPublisher, DEFAULT_MEDIA, ensureMedia, loadMedia } from './media';
 import type { Protocol, WorkerCommand, WorkerProgress, WorkerStats } from './player-worker';
 import { histogramCount, mergeInto, newHistogram, quantile, quantileMs } from './probe';
-import { procCpuMs, procRssKb, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
+import { machineBusyMs, procCpuMs, procRssKb, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
 
 interface Options {
   n: number[];
@@ -156,6 +156,8 @@ export interface CellResult {
   timeline?: { t: number; mean: number; max: number }[];
   /** player processes' CPU, share of one core (they share the machine with the server) */
   clientCpuCore?: number;
+  /** CPU used by other processes of the machine in the window, share of one core (noise) */
+  otherCpuCore?: number;
   /** m7s/nginx or nms/nginx CPU per player-second (nginx RTMP row of the same N) */
   cpuVsNginx?: number;
   errors?: string[];
@@ -176,22 +178,39 @@ export interface RssGrowth {
   error?: string;
 }
 
-async function waitReceiving(workers: Worker[], counts: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Waits until every player receives, then until the GOP bursts of the ramp have drained (latency settled). */
+async function waitReceiving(workers: Worker[], counts: number[], timeoutMs: number, settleMs = 15_000): Promise<void> {
+  let deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const done = workers.every((w, i) => {
       const p = w.progress;
       return p !== undefined && p.started === counts[i] && p.receiving + p.failed >= counts[i];
     });
-    if (done) return;
+    if (done) break;
     await sleep(100);
   }
+  deadline = Date.now() + settleMs;
+  let calm = 0;
+  let seen = new Set<WorkerProgress>();
+  while (Date.now() < deadline && calm < 4) {
+    await sleep(250);
+    const fresh = workers.map((w) => w.progress).filter((p): p is WorkerProgress => p !== undefined && !seen.has(p));
+    seen = new Set(workers.map((w) => w.progress!).filter(Boolean));
+    const frames = fresh.reduce((a, p) => a + p.recentFrames, 0);
+    const mean = frames ? fresh.reduce((a, p) => a + p.recentMeanMs * p.recentFrames, 0) / frames : Infinity;
+    calm = mean < SETTLED_MEAN_MS ? calm + 1 : 0;
+  }
 }
+
+/** Mean latency under which the players are taken as caught up after the ramp. */
+const SETTLED_MEAN_MS = 50;
 
 interface Measured {
   stats: WorkerStats[];
   serverCpuMs: number;
   clientCpuMs: number;
+  /** CPU of everything else on the machine in the window (other tests, the kernel's softirq...), ms */
+  otherCpuMs: number;
   windowS: number;
   rss: { t: number; mb: number }[];
   videoSent: number;
@@ -231,6 +250,8 @@ async function measure(
   const cpu0 = procCpuMs(server.pid);
   const client0 = workers.reduce((s, w) => s + w.cpuMs(), 0);
   const video0 = publisher.videoSent;
+  const busy0 = machineBusyMs();
+  const own0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   sample();
   const timer = setInterval(sample, rssEverySec * 1000);
@@ -239,10 +260,12 @@ async function measure(
   sample();
   const cpu1 = procCpuMs(server.pid);
   const client1 = workers.reduce((s, w) => s + w.cpuMs(), 0);
+  const busy1 = machineBusyMs();
+  const own = process.cpuUsage(own0);
   const elapsedS = Number(process.hrtime.bigint() - start) / 1e9;
   for (const w of workers) w.send({ type: 'window', on: false });
   const stats = await Promise.all(workers.map((w) => w.request<WorkerStats>({ type: 'stats' }, 'stats')));
-  return { stats, serverCpuMs: cpu1 - cpu0, clientCpuMs: client1 - client0, windowS: elapsedS, rss, videoSent: publisher.videoSent - video0 };
+  return { stats, serverCpuMs: cpu1 - cpu0, clientCpuMs: client1 - client0, otherCpuMs: busy1 - busy0 - (cpu1 - cpu0) - (client1 - client0) - (own.user + own.system) / 1000, windowS: elapsedS, rss, videoSent: publisher.videoSent - video0 };
 }
 
 async function closePlayers(workers: Worker[]): Promise<void> {
@@ -320,6 +343,7 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
       maxGapMs: Math.round(maxGapMs),
       framesMissedPct: round((100 * framesMissed) / Math.max(1, framesMissed + framesReceived), 3),
       clientCpuCore: round(m.clientCpuMs / (m.windowS * 1000), 3),
+      otherCpuCore: round(Math.max(0, m.otherCpuMs) / (m.windowS * 1000), 3),
       errors: [...new Set(errors)].slice(0, 5),
       timeline: Array.from(slots, (r, i) => ({ t: i / 2, mean: round(r ? r[1] / Math.max(1, r[0]) : NaN, 2), max: round(r ? r[2] : NaN, 1) })),
     };
@@ -376,14 +400,14 @@ function fmt(x: number | undefined, digits = 2): string {
 function table(results: CellResult[]): string {
   const head = [
     'server', 'proto', 'N', 'recv', 'CPU ms/player-s', 'vs nginx', 'CPU core', 'RSS max MB',
-    'lat p50 ms', 'lat p99 ms', 'lat max ms', 'TTFF p50 ms', 'TTFF p99 ms', 'stalled', 'missed %', 'players CPU core',
+    'lat p50 ms', 'lat p99 ms', 'lat max ms', 'TTFF p50 ms', 'TTFF p99 ms', 'stalled', 'missed %', 'players CPU core', 'other CPU core',
   ];
   const rows = results.map((r) => {
     if (r.status === 'n/a') return [LABEL[r.server], r.protocol, String(r.n), 'n/a', ...head.slice(4).map(() => 'n/a')];
     if (r.status === 'error') return [LABEL[r.server], r.protocol, String(r.n), 'error', `${r.error ?? ''}`.slice(0, 160), ...head.slice(5).map(() => '')];
     return [
       LABEL[r.server], r.protocol, String(r.n), `${r.receiving}/${r.n}`, fmt(r.cpuPerPlayerS, 4), fmt(r.cpuVsNginx, 2), fmt(r.cpuCore, 2), fmt(r.rssMaxMb, 1),
-      fmt(r.latP50Ms), fmt(r.latP99Ms), fmt(r.latMaxMs, 1), fmt(r.ttffP50Ms, 0), fmt(r.ttffP99Ms, 0), String(r.stalled), fmt(r.framesMissedPct, 2), fmt(r.clientCpuCore, 2),
+      fmt(r.latP50Ms), fmt(r.latP99Ms), fmt(r.latMaxMs, 1), fmt(r.ttffP50Ms, 0), fmt(r.ttffP99Ms, 0), String(r.stalled), fmt(r.framesMissedPct, 2), fmt(r.clientCpuCore, 2), fmt(r.otherCpuCore, 2),
     ];
   });
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -419,7 +443,7 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
       '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core. RSS: max VmRSS in the window. lat: publisher send -> ' +
       'player receive of each video frame (probe SEI in the frame). TTFF: player start (TCP connect / HTTP request) -> first key frame. stalled: players ' +
       'that received nothing for > 2 s in the window, or never received, or were disconnected. missed %: video frames skipped by the server (sequence gaps). ' +
-      'players CPU core: the player processes\' CPU in the window (they compete with the server for the same cores).',
+      'players CPU core: the player processes\' CPU in the window (they compete with the server for the same cores). other CPU core: everything else on the machine in the window (other jobs, kernel), a noise indicator.',
   );
   if (rss) {
     out.push('');
@@ -491,7 +515,7 @@ async function main(): Promise<void> {
           results.push(r);
           log(
             r.status === 'ok'
-              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core`
+              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core, others ${r.otherCpuCore} core`
               : `  ${r.status}: ${r.error}`,
           );
         }

@@ -237,3 +237,12 @@ export function procRssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(status);
   return m ? Number(m[1]) : NaN;
 }
+
+/** CPU time spent busy by the whole machine (all cores), ms, from /proc/stat. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+  return (busy * 1000) / clockTicks;
+}
