@@ -18,18 +18,19 @@
  *   --rss-window 60           seconds of the m7s RSS-growth run (0 skips it)
  *   --rss-n 100               RTMP players during the RSS-growth run
  *   --cpu-prof DIR            write a V8 CPU profile of every m7s server process into DIR
- *   --m7s-dist                run dist/apps/server/main.js (after `npx nest build server`) instead of the sources
+ *   --m7s build               how m7s runs: build = sources compiled once by swc into the temp dir (default),
+ *                             register = node -r @swc-node/register (+~90 MB RSS of compiler), dist = nest build output
  *   --no-write                do not write bench/results/
  */
 import { ChildProcess, execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { BenchMedia, BenchPublisher, DEFAULT_MEDIA, ensureMedia, loadMedia } from './media';
 import type { Protocol, WorkerCommand, WorkerProgress, WorkerStats } from './player-worker';
 import { histogramCount, mergeInto, newHistogram, quantile, quantileMs } from './probe';
-import { machineBusyMs, procCpuMs, procRssKb, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
+import { buildM7s, M7sMode, machineBusyMs, procCpuMs, procRssKb, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
 
 interface Options {
   n: number[];
@@ -43,7 +44,8 @@ interface Options {
   rssWindow: number;
   rssN: number;
   cpuProf?: string;
-  m7sDist: boolean;
+  m7sMode: M7sMode;
+  m7sMain?: string;
   write: boolean;
 }
 
@@ -60,6 +62,7 @@ function parseOptions(argv: string[]): Options {
   for (const s of servers) if (!['m7s', 'nginx', 'nms'].includes(s)) throw new Error(`unknown server ${s} (m7s, nginx, nms)`);
   const protocols = list(get('protocols', 'rtmp,flv')) as Protocol[];
   for (const p of protocols) if (!['rtmp', 'flv'].includes(p)) throw new Error(`unknown protocol ${p} (rtmp, flv)`);
+  if (!['build', 'register', 'dist'].includes(get('m7s', 'build'))) throw new Error('--m7s: build, register or dist');
   const cpuProf = get('cpu-prof', '');
   return {
     n: list(get('n', '100,400,1000')).map(Number),
@@ -73,7 +76,7 @@ function parseOptions(argv: string[]): Options {
     rssWindow: Number(get('rss-window', '60')),
     rssN: Number(get('rss-n', '100')),
     cpuProf: cpuProf ? resolve(cpuProf) : undefined,
-    m7sDist: argv.includes('--m7s-dist') || process.env.BENCH_M7S_DIST === '1',
+    m7sMode: get('m7s', 'build') as M7sMode,
     write: !argv.includes('--no-write'),
   };
 }
@@ -143,6 +146,7 @@ export interface CellResult {
   /** server CPU, share of one core */
   cpuCore?: number;
   rssMaxMb?: number;
+  rssIdleMb?: number;
   latP50Ms?: number;
   latP99Ms?: number;
   latMaxMs?: number;
@@ -213,6 +217,8 @@ interface Measured {
   otherCpuMs: number;
   windowS: number;
   rss: { t: number; mb: number }[];
+  /** RSS with the publisher only, before the players came */
+  rssIdleMb: number;
   videoSent: number;
 }
 
@@ -232,6 +238,7 @@ async function measure(
   const counts = workers.map((_, i) => Math.floor(n / workers.length) + (i < n % workers.length ? 1 : 0));
   const perBatch = Math.max(1, Math.ceil(opts.batch / workers.length));
   for (const w of workers) w.progress = undefined;
+  const rssIdleMb = procRssKb(server.pid) / 1024;
   workers.forEach((w, i) => w.send({ type: 'connect', protocol, url, count: counts[i], batch: perBatch, intervalMs: opts.batchMs, nalLengthSize: media.nalLengthSize }));
   await waitReceiving(workers, counts, 20_000 + (n / opts.batch) * opts.batchMs);
   await sleep(opts.warmup * 1000);
@@ -265,7 +272,7 @@ async function measure(
   const elapsedS = Number(process.hrtime.bigint() - start) / 1e9;
   for (const w of workers) w.send({ type: 'window', on: false });
   const stats = await Promise.all(workers.map((w) => w.request<WorkerStats>({ type: 'stats' }, 'stats')));
-  return { stats, serverCpuMs: cpu1 - cpu0, clientCpuMs: client1 - client0, otherCpuMs: busy1 - busy0 - (cpu1 - cpu0) - (client1 - client0) - (own.user + own.system) / 1000, windowS: elapsedS, rss, videoSent: publisher.videoSent - video0 };
+  return { stats, serverCpuMs: cpu1 - cpu0, clientCpuMs: client1 - client0, otherCpuMs: busy1 - busy0 - (cpu1 - cpu0) - (client1 - client0) - (own.user + own.system) / 1000, windowS: elapsedS, rss, rssIdleMb, videoSent: publisher.videoSent - video0 };
 }
 
 async function closePlayers(workers: Worker[]): Promise<void> {
@@ -273,7 +280,7 @@ async function closePlayers(workers: Worker[]): Promise<void> {
 }
 
 async function withServer<T>(name: ServerName, tmpDir: string, opts: Options, media: BenchMedia, body: (server: ServerHandle, publisher: BenchPublisher) => Promise<T>): Promise<T> {
-  const server = await startServer(name, { tmpDir, streamPath: 'live/bench', cpuProfDir: name === 'm7s' ? opts.cpuProf : undefined, m7sDist: opts.m7sDist });
+  const server = await startServer(name, { tmpDir, streamPath: 'live/bench', cpuProfDir: name === 'm7s' ? opts.cpuProf : undefined, m7sMode: opts.m7sMode, m7sMain: opts.m7sMain });
   const publisher = new BenchPublisher(media, server.rtmpUrl);
   try {
     await publisher.start();
@@ -333,6 +340,7 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
       cpuPerPlayerS: round(m.serverCpuMs / (n * m.windowS), 4),
       cpuCore: round(m.serverCpuMs / (m.windowS * 1000), 3),
       rssMaxMb: round(rssMax, 1),
+      rssIdleMb: round(m.rssIdleMb, 1),
       latP50Ms: round(quantileMs(lat, 0.5), 2),
       latP99Ms: round(quantileMs(lat, 0.99), 2),
       latMaxMs: round(quantileMs(lat, 1), 2),
@@ -399,14 +407,14 @@ function fmt(x: number | undefined, digits = 2): string {
 
 function table(results: CellResult[]): string {
   const head = [
-    'server', 'proto', 'N', 'recv', 'CPU ms/player-s', 'vs nginx', 'CPU core', 'RSS max MB',
+    'server', 'proto', 'N', 'recv', 'CPU ms/player-s', 'vs nginx', 'CPU core', 'RSS idle MB', 'RSS max MB',
     'lat p50 ms', 'lat p99 ms', 'lat max ms', 'TTFF p50 ms', 'TTFF p99 ms', 'stalled', 'missed %', 'players CPU core', 'other CPU core',
   ];
   const rows = results.map((r) => {
     if (r.status === 'n/a') return [LABEL[r.server], r.protocol, String(r.n), 'n/a', ...head.slice(4).map(() => 'n/a')];
     if (r.status === 'error') return [LABEL[r.server], r.protocol, String(r.n), 'error', `${r.error ?? ''}`.slice(0, 160), ...head.slice(5).map(() => '')];
     return [
-      LABEL[r.server], r.protocol, String(r.n), `${r.receiving}/${r.n}`, fmt(r.cpuPerPlayerS, 4), fmt(r.cpuVsNginx, 2), fmt(r.cpuCore, 2), fmt(r.rssMaxMb, 1),
+      LABEL[r.server], r.protocol, String(r.n), `${r.receiving}/${r.n}`, fmt(r.cpuPerPlayerS, 4), fmt(r.cpuVsNginx, 2), fmt(r.cpuCore, 2), fmt(r.rssIdleMb, 1), fmt(r.rssMaxMb, 1),
       fmt(r.latP50Ms), fmt(r.latP99Ms), fmt(r.latMaxMs, 1), fmt(r.ttffP50Ms, 0), fmt(r.ttffP99Ms, 0), String(r.stalled), fmt(r.framesMissedPct, 2), fmt(r.clientCpuCore, 2), fmt(r.otherCpuCore, 2),
     ];
   });
@@ -433,14 +441,15 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
   out.push('');
   out.push(
     `Machine: ${meta.cpus} x ${meta.cpuModel}, Node ${process.version}. Clip: ${meta.clip}. Window ${meta.window} s per row after ` +
-      `${meta.warmup} s warm-up; ${meta.workers} player processes on the same machine.`,
+      `${meta.warmup} s warm-up (after every player receives and the ramp's GOP bursts have drained); ${meta.workers} player processes on the same machine. ` +
+      `m7s runs as: ${meta.m7s}. nginx-rtmp: one process (master_process off), chunk_size 4096, wait_key on. NMS: v${meta.nmsVersion}, API/admin/recording off.`,
   );
   out.push('');
   out.push(table(results));
   out.push('');
   out.push(
     'CPU ms/player-s: server process utime+stime over the window / (N x window); vs nginx: that ratio divided by the nginx-rtmp RTMP row of the same N ' +
-      '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core. RSS: max VmRSS in the window. lat: publisher send -> ' +
+      '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core. RSS idle: VmRSS with the publisher only, before the players; RSS max: max VmRSS in the window. lat: publisher send -> ' +
       'player receive of each video frame (probe SEI in the frame). TTFF: player start (TCP connect / HTTP request) -> first key frame. stalled: players ' +
       'that received nothing for > 2 s in the window, or never received, or were disconnected. missed %: video frames skipped by the server (sequence gaps). ' +
       'players CPU core: the player processes\' CPU in the window (they compete with the server for the same cores). other CPU core: everything else on the machine in the window (other jobs, kernel), a noise indicator.',
@@ -474,6 +483,14 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
   return out.join('\n') + '\n';
 }
 
+function nmsVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(require.resolve('node-media-server/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
   const opts = parseOptions(process.argv.slice(2));
@@ -492,6 +509,7 @@ async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
   log(`clip ${file}: ${media.bitrateKbps} kbit/s, loop ${media.loopMs} ms; tmp ${tmpDir}`);
 
+  if (opts.servers.includes('m7s') && opts.m7sMode === 'build') opts.m7sMain = await buildM7s(tmpDir);
   const workers = Array.from({ length: opts.workers }, () => new Worker());
   const results: CellResult[] = [];
   let rss: RssGrowth | undefined;
@@ -515,7 +533,7 @@ async function main(): Promise<void> {
           results.push(r);
           log(
             r.status === 'ok'
-              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core, others ${r.otherCpuCore} core`
+              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssIdleMb} -> ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core, others ${r.otherCpuCore} core`
               : `  ${r.status}: ${r.error}`,
           );
         }
@@ -546,6 +564,8 @@ async function main(): Promise<void> {
     window: opts.window,
     warmup: opts.warmup,
     workers: opts.workers,
+    m7s: { build: 'sources compiled by swc into the temp dir', register: 'node -r @swc-node/register', dist: 'nest build output' }[opts.m7sMode],
+    nmsVersion: nmsVersion(),
     options: opts,
   };
   const md = report(results, rss, meta);

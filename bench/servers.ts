@@ -3,9 +3,10 @@
  * /proc readers for their CPU time and resident memory.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { transformFile } from '@swc/core';
 
 export type ServerName = 'm7s' | 'nginx' | 'nms';
 
@@ -25,9 +26,17 @@ export interface StartOptions {
   streamPath: string;
   /** m7s only: write a V8 CPU profile of the server process into this directory */
   cpuProfDir?: string;
-  /** m7s only: run the built server (dist/apps/server/main.js) instead of the TypeScript sources */
-  m7sDist?: boolean;
+  /**
+   * m7s only: 'build' = the sources compiled once by the bench (build()), 'register' = the TypeScript
+   * sources through @swc-node/register (also loads TypeScript and swc into the server: ~+90 MB RSS),
+   * 'dist' = the output of `npx nest build server`.
+   */
+  m7sMode?: M7sMode;
+  /** m7s only, mode 'build': the main.js from buildM7s() */
+  m7sMain?: string;
 }
+
+export type M7sMode = 'build' | 'register' | 'dist';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -103,8 +112,16 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
   };
   const nodeArgs: string[] = [];
   if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
-  if (o.m7sDist) nodeArgs.push(join(ROOT, 'dist/apps/server/main.js'));
-  else nodeArgs.push('-r', '@swc-node/register', join(ROOT, 'apps/server/src/main.ts'));
+  const mode = o.m7sMode ?? 'build';
+  if (mode === 'register') nodeArgs.push('-r', '@swc-node/register', join(ROOT, 'apps/server/src/main.ts'));
+  else if (mode === 'build') nodeArgs.push(o.m7sMain ?? (await buildM7s(o.tmpDir)));
+  else {
+    // `nest build server` emits under dist/apps/server/ mirroring the repo (tsconfig.app.json includes libs/)
+    const candidates = [join(ROOT, 'dist/apps/server/main.js'), join(ROOT, 'dist/apps/server/apps/server/src/main.js')];
+    const main = candidates.find((f) => existsSync(f));
+    if (!main) throw new Error(`m7s dist: none of ${candidates.join(', ')} exists; run \`npx nest build server\` first`);
+    nodeArgs.push(main);
+  }
   const { child, output } = spawnServer(process.execPath, nodeArgs, env, ROOT);
   const stop = stopper(child, 'SIGINT');
   try {
@@ -114,6 +131,54 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
     throw error;
   }
   return { name: 'm7s', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/flv/${o.streamPath}.flv`, output, stop };
+}
+
+function tsSources(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) tsSources(path, out);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') && !e.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Compiles apps/server and libs/ to CommonJS in `<tmpDir>/m7s` with swc (what @swc-node/register does at
+ * run time, done once ahead), path aliases rewritten from tsconfig.json; config/default.yaml is copied and
+ * node_modules linked so the server finds both. Returns the main.js to run.
+ */
+export async function buildM7s(tmpDir: string): Promise<string> {
+  const out = join(tmpDir, 'm7s');
+  const main = join(out, 'apps/server/src/main.js');
+  if (existsSync(main)) return main;
+  const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+  const files = [...tsSources(join(ROOT, 'apps/server/src')), ...tsSources(join(ROOT, 'libs'))];
+  await Promise.all(
+    files.map(async (file) => {
+      const { code } = await transformFile(file, {
+        swcrc: false,
+        configFile: false,
+        sourceMaps: false,
+        module: { type: 'commonjs' },
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+          keepClassNames: true,
+          baseUrl: ROOT,
+          paths: tsconfig.compilerOptions.paths,
+        },
+      });
+      const target = join(out, relative(ROOT, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, code);
+    }),
+  );
+  mkdirSync(join(out, 'config'), { recursive: true });
+  copyFileSync(join(ROOT, 'config/default.yaml'), join(out, 'config/default.yaml'));
+  copyFileSync(join(ROOT, 'package.json'), join(out, 'package.json'));
+  if (!existsSync(join(out, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
+  return main;
 }
 
 export async function startNginx(o: StartOptions): Promise<ServerHandle> {

@@ -102,7 +102,7 @@ export interface Av1SequenceHeader {
   /** seq_level_idx of operating point 0 */
   seqLevelIdx: number;
   seqTier: number;
-  /** e.g. 4.0 for seq_level_idx 8; 31 ("max") gives NaN-free 0 */
+  /** e.g. 4.0 for seq_level_idx 8; 0 for 31 (no level constraint) */
   level: number;
   /** 'Main' | 'High' | 'Professional' */
   profile: string;
@@ -398,8 +398,9 @@ export function av1Config(record: Buffer, width?: number, height?: number): Vide
 }
 
 /**
- * Whether a temporal unit starts a key frame: it holds a sequence header, or its first frame header
- * (OBU_FRAME / OBU_FRAME_HEADER) says show_existing_frame = 0 and frame_type = KEY_FRAME.
+ * Whether a temporal unit holds a key frame: its first frame header (OBU_FRAME / OBU_FRAME_HEADER)
+ * says show_existing_frame = 0 and frame_type = KEY_FRAME (always true for a reduced still-picture
+ * sequence header).
  */
 export function isAv1KeyFrame(sample: Buffer): boolean {
   let reduced = false;

@@ -34,7 +34,7 @@ export interface H264SpsInfo {
   /** 'Baseline', 'Constrained Baseline', 'Main', 'High', 'High 10', ... */
   profile: string;
   levelIdc: number;
-  /** level_idc / 10 (e.g. 3.1); level 1b reports 1.1 with constraint_set3 or level_idc 9 as 1.1 too */
+  /** level_idc / 10, e.g. 3.1 (level 1b is reported as its raw level_idc / 10: 1.1 or 0.9) */
   level: number;
   spsId: number;
   chromaFormatIdc: number;
