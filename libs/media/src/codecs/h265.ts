@@ -1,6 +1,7 @@
 import { BitReader, removeEmulationPrevention } from '../bit-reader';
 import { MediaError } from '../media.errors';
 import { VideoConfig } from '../media.types';
+import { SAR_TABLE } from './h264';
 
 /** nal_unit_type values (ITU-T H.265 Table 7-1). */
 export const H265NalType = {
@@ -312,8 +313,8 @@ function parseSpsTail(r: BitReader, info: H265SpsInfo, maxSubLayersMinus1: numbe
     if (idc === 255) {
       info.sarWidth = r.readBits(16);
       info.sarHeight = r.readBits(16);
-    } else if (idc > 0 && idc < SAR.length) {
-      [info.sarWidth, info.sarHeight] = SAR[idc];
+    } else if (idc > 0 && idc < SAR_TABLE.length) {
+      [info.sarWidth, info.sarHeight] = SAR_TABLE[idc];
     }
   }
   if (r.readFlag()) r.skipBits(1);
@@ -401,25 +402,6 @@ function skipHrdParameters(r: BitReader, commonInf: boolean, maxSubLayersMinus1:
   }
 }
 
-const SAR: ReadonlyArray<readonly [number, number]> = [
-  [0, 0],
-  [1, 1],
-  [12, 11],
-  [10, 11],
-  [16, 11],
-  [40, 33],
-  [24, 11],
-  [20, 11],
-  [32, 11],
-  [80, 33],
-  [18, 11],
-  [15, 11],
-  [64, 33],
-  [160, 99],
-  [4, 3],
-  [3, 2],
-  [2, 1],
-];
 
 /** RFC 6381 / ISO 14496-15 codec string, e.g. 'hvc1.1.6.L93.B0'. */
 export function h265CodecString(info: H265ProfileTierLevel, sampleEntry: 'hvc1' | 'hev1' = 'hvc1'): string {
