@@ -1,8 +1,10 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof DIR`): the functions with the most self
  * time, and the same totalled by source file. Usage:
- *   node -r @swc-node/register bench/profile-top.ts FILE.cpuprofile [--top 30] [--from SECONDS] [--to SECONDS]
- * --from/--to keep only the samples in that part of the profile (seconds from its start), e.g. the window.
+ *   node -r @swc-node/register bench/profile-top.ts FILE.cpuprofile [--top 30] [--from SECONDS] [--to SECONDS] [--mono FROM_US,TO_US]
+ * --from/--to keep only the samples in that part of the profile (seconds from its start); --mono keeps the
+ * samples between two monotonic-clock times in us, e.g. a row's windowMonoUs from bench/results/*.json
+ * (V8 profile timestamps are on the same clock as process.hrtime).
  */
 import { readFileSync } from 'node:fs';
 
@@ -33,13 +35,20 @@ function main(): void {
   const file = process.argv[2];
   if (!file) throw new Error('usage: profile-top.ts FILE.cpuprofile [--top N] [--from S] [--to S]');
   const top = Number(arg('top') ?? 30);
-  const from = Number(arg('from') ?? 0) * 1e6;
-  const to = Number(arg('to') ?? Infinity) * 1e6;
+  let from = Number(arg('from') ?? 0) * 1e6;
+  let to = Number(arg('to') ?? Infinity) * 1e6;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const mono = arg('mono');
+  if (mono) {
+    const [a, b] = mono.split(',').map(Number);
+    from = a - profile.startTime;
+    to = b - profile.startTime;
+  }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   let t = 0;
   let total = 0;
+  if (mono) process.stdout.write(`window: ${(from / 1e6).toFixed(1)}..${(to / 1e6).toFixed(1)} s of the profile\n`);
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
     t += dt;

@@ -15,7 +15,7 @@
  *   --protocols rtmp,flv      player protocols (nginx-rtmp has no HTTP-FLV: n/a)
  *   --workers 2               player processes
  *   --batch 50 --batch-ms 50  connection ramp: players per batch, ms between batches
- *   --rss-window 60           seconds of the m7s RSS-growth run (0 skips it)
+ *   --rss-window 120          seconds of the m7s RSS-growth run (0 skips it)
  *   --rss-n 100               RTMP players during the RSS-growth run
  *   --cpu-prof DIR            write a V8 CPU profile of every m7s server process into DIR
  *   --m7s build               how m7s runs: build = sources compiled once by swc into the temp dir (default),
@@ -29,8 +29,8 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { BenchMedia, BenchPublisher, DEFAULT_MEDIA, ensureMedia, loadMedia } from './media';
 import type { Protocol, WorkerCommand, WorkerProgress, WorkerStats } from './player-worker';
-import { histogramCount, mergeInto, newHistogram, quantile, quantileMs } from './probe';
-import { buildM7s, M7sMode, machineBusyMs, procCpuMs, procRssKb, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
+import { histogramCount, mergeInto, newHistogram, nowUs, quantile, quantileMs } from './probe';
+import { buildM7s, M7sMode, machineBusyMs, procCpuMs, procCpuTimes, procRssKb, procSyscalls, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
 
 interface Options {
   n: number[];
@@ -73,7 +73,7 @@ function parseOptions(argv: string[]): Options {
     workers: Math.max(1, Number(get('workers', '2'))),
     batch: Number(get('batch', '50')),
     batchMs: Number(get('batch-ms', '50')),
-    rssWindow: Number(get('rss-window', '60')),
+    rssWindow: Number(get('rss-window', '120')),
     rssN: Number(get('rss-n', '100')),
     cpuProf: cpuProf ? resolve(cpuProf) : undefined,
     m7sMode: get('m7s', 'build') as M7sMode,
@@ -141,6 +141,10 @@ export interface CellResult {
   failed?: number;
   windowS?: number;
   serverCpuMs?: number;
+  /** the server's write system calls per player-second (a frame is one message of video + ~1.7 of audio per 40 ms) */
+  writesPerPlayerS?: number;
+  /** share of the server's CPU time spent in the kernel (stime / (utime + stime)) */
+  sysShare?: number;
   /** server CPU ms per player-second */
   cpuPerPlayerS?: number;
   /** server CPU, share of one core */
@@ -156,6 +160,8 @@ export interface CellResult {
   stalled?: number;
   maxGapMs?: number;
   framesMissedPct?: number;
+  /** the window on the monotonic clock, us (for bench/profile-top.ts --mono) */
+  windowMonoUs?: [number, number];
   /** mean / max latency (ms) per 500 ms of the window */
   timeline?: { t: number; mean: number; max: number }[];
   /** player processes' CPU, share of one core (they share the machine with the server) */
@@ -176,6 +182,9 @@ export interface RssGrowth {
   minMb: number;
   maxMb: number;
   growthMb: number;
+  /** peak RSS in the first and the second half of the window (V8 grows the heap in a sawtooth; a leak lifts the second) */
+  firstHalfMaxMb: number;
+  secondHalfMaxMb: number;
   /** least-squares slope over the window */
   slopeMbPerMin: number;
   samples: { t: number; mb: number }[];
@@ -212,6 +221,10 @@ const SETTLED_MEAN_MS = 50;
 interface Measured {
   stats: WorkerStats[];
   serverCpuMs: number;
+  /** of which in the kernel (stime) */
+  serverSysMs: number;
+  /** write-type system calls of the server (write, writev, send...) in the window */
+  serverWrites: number;
   clientCpuMs: number;
   /** CPU of everything else on the machine in the window (other tests, the kernel's softirq...), ms */
   otherCpuMs: number;
@@ -219,6 +232,8 @@ interface Measured {
   rss: { t: number; mb: number }[];
   /** RSS with the publisher only, before the players came */
   rssIdleMb: number;
+  /** the window on the monotonic clock (probe.ts nowUs), to cut a --cpu-prof profile to it */
+  monoUs: [number, number];
   videoSent: number;
 }
 
@@ -254,25 +269,31 @@ async function measure(
     }
   };
   for (const w of workers) w.send({ type: 'window', on: true });
-  const cpu0 = procCpuMs(server.pid);
+  const t0s = procCpuTimes(server.pid);
+  const cpu0 = t0s.user + t0s.sys;
+  const io0 = procSyscalls(server.pid);
   const client0 = workers.reduce((s, w) => s + w.cpuMs(), 0);
   const video0 = publisher.videoSent;
   const busy0 = machineBusyMs();
   const own0 = process.cpuUsage();
   const start = process.hrtime.bigint();
+  const mono0 = nowUs();
   sample();
   const timer = setInterval(sample, rssEverySec * 1000);
   await sleep(windowS * 1000);
   clearInterval(timer);
   sample();
-  const cpu1 = procCpuMs(server.pid);
+  const t1s = procCpuTimes(server.pid);
+  const cpu1 = t1s.user + t1s.sys;
+  const io1 = procSyscalls(server.pid);
   const client1 = workers.reduce((s, w) => s + w.cpuMs(), 0);
   const busy1 = machineBusyMs();
   const own = process.cpuUsage(own0);
   const elapsedS = Number(process.hrtime.bigint() - start) / 1e9;
+  const mono1 = nowUs();
   for (const w of workers) w.send({ type: 'window', on: false });
   const stats = await Promise.all(workers.map((w) => w.request<WorkerStats>({ type: 'stats' }, 'stats')));
-  return { stats, serverCpuMs: cpu1 - cpu0, clientCpuMs: client1 - client0, otherCpuMs: busy1 - busy0 - (cpu1 - cpu0) - (client1 - client0) - (own.user + own.system) / 1000, windowS: elapsedS, rss, rssIdleMb, videoSent: publisher.videoSent - video0 };
+  return { stats, serverCpuMs: cpu1 - cpu0, serverSysMs: t1s.sys - t0s.sys, serverWrites: io1.writes - io0.writes, clientCpuMs: client1 - client0, otherCpuMs: busy1 - busy0 - (cpu1 - cpu0) - (client1 - client0) - (own.user + own.system) / 1000, windowS: elapsedS, rss, rssIdleMb, monoUs: [mono0, mono1], videoSent: publisher.videoSent - video0 };
 }
 
 async function closePlayers(workers: Worker[]): Promise<void> {
@@ -336,7 +357,11 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
       receiving,
       failed,
       windowS: round(m.windowS, 2),
+      windowMonoUs: m.monoUs,
       serverCpuMs: Math.round(m.serverCpuMs),
+      // nginx writes with sendto(), which /proc/<pid>/io does not count
+      writesPerPlayerS: name === 'nginx' ? undefined : round(m.serverWrites / (n * m.windowS), 1),
+      sysShare: round(m.serverSysMs / Math.max(1, m.serverCpuMs), 2),
       cpuPerPlayerS: round(m.serverCpuMs / (n * m.windowS), 4),
       cpuCore: round(m.serverCpuMs / (m.windowS * 1000), 3),
       rssMaxMb: round(rssMax, 1),
@@ -361,7 +386,7 @@ async function runCell(name: ServerName, protocol: Protocol, n: number, tmpDir: 
 }
 
 async function rssGrowth(tmpDir: string, opts: Options, media: BenchMedia, workers: Worker[]): Promise<RssGrowth> {
-  const blank: RssGrowth = { players: opts.rssN, windowS: opts.rssWindow, framesSent: 0, startMb: NaN, endMb: NaN, minMb: NaN, maxMb: NaN, growthMb: NaN, slopeMbPerMin: NaN, samples: [] };
+  const blank: RssGrowth = { players: opts.rssN, windowS: opts.rssWindow, framesSent: 0, startMb: NaN, endMb: NaN, minMb: NaN, maxMb: NaN, growthMb: NaN, firstHalfMaxMb: NaN, secondHalfMaxMb: NaN, slopeMbPerMin: NaN, samples: [] };
   try {
     return await withServer('m7s', tmpDir, opts, media, async (server, publisher) => {
       try {
@@ -381,6 +406,8 @@ async function rssGrowth(tmpDir: string, opts: Options, media: BenchMedia, worke
           minMb: round(Math.min(...s.map((x) => x.mb)), 1),
           maxMb: round(Math.max(...s.map((x) => x.mb)), 1),
           growthMb: round(s[s.length - 1].mb - s[0].mb, 1),
+          firstHalfMaxMb: round(Math.max(...s.filter((x) => x.t <= m.windowS / 2).map((x) => x.mb)), 1),
+          secondHalfMaxMb: round(Math.max(...s.filter((x) => x.t > m.windowS / 2).map((x) => x.mb)), 1),
           slopeMbPerMin: round(den ? (num / den) * 60 : 0, 2),
           samples: s.map((x) => ({ t: round(x.t, 1), mb: round(x.mb, 1) })),
         };
@@ -407,14 +434,14 @@ function fmt(x: number | undefined, digits = 2): string {
 
 function table(results: CellResult[]): string {
   const head = [
-    'server', 'proto', 'N', 'recv', 'CPU ms/player-s', 'vs nginx', 'CPU core', 'RSS idle MB', 'RSS max MB',
+    'server', 'proto', 'N', 'recv', 'CPU ms/player-s', 'vs nginx', 'CPU core', 'kernel %', 'writes/player-s', 'RSS idle MB', 'RSS max MB',
     'lat p50 ms', 'lat p99 ms', 'lat max ms', 'TTFF p50 ms', 'TTFF p99 ms', 'stalled', 'missed %', 'players CPU core', 'other CPU core',
   ];
   const rows = results.map((r) => {
     if (r.status === 'n/a') return [LABEL[r.server], r.protocol, String(r.n), 'n/a', ...head.slice(4).map(() => 'n/a')];
     if (r.status === 'error') return [LABEL[r.server], r.protocol, String(r.n), 'error', `${r.error ?? ''}`.slice(0, 160), ...head.slice(5).map(() => '')];
     return [
-      LABEL[r.server], r.protocol, String(r.n), `${r.receiving}/${r.n}`, fmt(r.cpuPerPlayerS, 4), fmt(r.cpuVsNginx, 2), fmt(r.cpuCore, 2), fmt(r.rssIdleMb, 1), fmt(r.rssMaxMb, 1),
+      LABEL[r.server], r.protocol, String(r.n), `${r.receiving}/${r.n}`, fmt(r.cpuPerPlayerS, 4), fmt(r.cpuVsNginx, 2), fmt(r.cpuCore, 2), fmt((r.sysShare ?? NaN) * 100, 0), fmt(r.writesPerPlayerS, 1), fmt(r.rssIdleMb, 1), fmt(r.rssMaxMb, 1),
       fmt(r.latP50Ms), fmt(r.latP99Ms), fmt(r.latMaxMs, 1), fmt(r.ttffP50Ms, 0), fmt(r.ttffP99Ms, 0), String(r.stalled), fmt(r.framesMissedPct, 2), fmt(r.clientCpuCore, 2), fmt(r.otherCpuCore, 2),
     ];
   });
@@ -431,7 +458,13 @@ function targets(results: CellResult[], rss: RssGrowth | undefined): string[] {
     parts.push(`zero stalls: ${ok(r.stalled === 0)} (${r.stalled})`);
     lines.push(`- m7s ${r.protocol} N=${r.n}: ${parts.join('; ')}`);
   }
-  if (rss && !rss.error) lines.push(`- m7s RSS not growing with frames sent: ${rss.growthMb} MB over ${rss.framesSent} video frames (${rss.windowS} s, slope ${rss.slopeMbPerMin} MB/min)`);
+  if (rss && !rss.error) {
+    const grows = rss.secondHalfMaxMb > rss.firstHalfMaxMb * 1.1 && rss.slopeMbPerMin > 1;
+    lines.push(
+      `- m7s RSS not growing with frames sent: ${ok(!grows)} (end - start ${rss.growthMb} MB over ${rss.framesSent} video frames in ${rss.windowS} s; ` +
+        `peak ${rss.firstHalfMaxMb} MB in the first half, ${rss.secondHalfMaxMb} MB in the second; slope ${rss.slopeMbPerMin} MB/min)`,
+    );
+  }
   return lines;
 }
 
@@ -449,7 +482,7 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
   out.push('');
   out.push(
     'CPU ms/player-s: server process utime+stime over the window / (N x window); vs nginx: that ratio divided by the nginx-rtmp RTMP row of the same N ' +
-      '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core. RSS idle: VmRSS with the publisher only, before the players; RSS max: max VmRSS in the window. lat: publisher send -> ' +
+      '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core; kernel %: the part of it in system time (socket writes; on loopback the kernel also does the receiving side\'s TCP work there); writes/player-s: the server\'s write system calls (write, writev, sendmsg) per player-second, from /proc/<pid>/io (the clip has 25 video + ~43 audio messages/s; nginx uses sendto(), not counted there: strace showed ~119 sendto/player-s, one per 4 KiB chunk). RSS idle: VmRSS with the publisher only, before the players; RSS max: max VmRSS in the window. lat: publisher send -> ' +
       'player receive of each video frame (probe SEI in the frame). TTFF: player start (TCP connect / HTTP request) -> first key frame. stalled: players ' +
       'that received nothing for > 2 s in the window, or never received, or were disconnected. missed %: video frames skipped by the server (sequence gaps). ' +
       'players CPU core: the player processes\' CPU in the window (they compete with the server for the same cores). other CPU core: everything else on the machine in the window (other jobs, kernel), a noise indicator.',
@@ -462,7 +495,8 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
     else {
       out.push(
         `${rss.players} RTMP players, ${rss.windowS} s, ${rss.framesSent} video frames sent: RSS start ${rss.startMb} MB, end ${rss.endMb} MB ` +
-          `(growth ${rss.growthMb} MB), min ${rss.minMb}, max ${rss.maxMb}, least-squares slope ${rss.slopeMbPerMin} MB/min.`,
+          `(growth ${rss.growthMb} MB), min ${rss.minMb}, max ${rss.maxMb}; peak in the first half ${rss.firstHalfMaxMb} MB, in the second half ` +
+          `${rss.secondHalfMaxMb} MB; least-squares slope ${rss.slopeMbPerMin} MB/min.`,
       );
       const step = Math.max(1, Math.floor(rss.samples.length / 12));
       out.push('');
@@ -533,7 +567,7 @@ async function main(): Promise<void> {
           results.push(r);
           log(
             r.status === 'ok'
-              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core), rss ${r.rssIdleMb} -> ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core, others ${r.otherCpuCore} core`
+              ? `  lat mean/max per 0.5 s: ${(r.timeline ?? []).map((x) => `${x.mean}/${x.max}`).join(' ')}\n  recv ${r.receiving}/${n}, cpu ${r.cpuPerPlayerS} ms/player-s (${r.cpuCore} core, ${Math.round((r.sysShare ?? 0) * 100)}% kernel, ${r.writesPerPlayerS} writes/player-s), rss ${r.rssIdleMb} -> ${r.rssMaxMb} MB, lat p50 ${r.latP50Ms} p99 ${r.latP99Ms} ms, ttff p50 ${r.ttffP50Ms} ms, stalled ${r.stalled}, missed ${r.framesMissedPct}%, players cpu ${r.clientCpuCore} core, others ${r.otherCpuCore} core`
               : `  ${r.status}: ${r.error}`,
           );
         }

@@ -290,10 +290,16 @@ export function setClockTicks(n: number): void {
 
 /** utime + stime of a process, ms (from /proc/<pid>/stat; resolution 1/CLK_TCK s). */
 export function procCpuMs(pid: number): number {
+  const t = procCpuTimes(pid);
+  return t.user + t.sys;
+}
+
+/** utime and stime of a process, ms. */
+export function procCpuTimes(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // fields after the ")" of the command name: state is field 3, utime 14, stime 15
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(rest[11]) + Number(rest[12])) * 1000) / clockTicks;
+  return { user: (Number(rest[11]) * 1000) / clockTicks, sys: (Number(rest[12]) * 1000) / clockTicks };
 }
 
 /** Resident set size of a process, KiB (VmRSS). */
@@ -310,4 +316,14 @@ export function machineBusyMs(): number {
   // user nice system idle iowait irq softirq steal (guest time is already in user)
   const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
   return (busy * 1000) / clockTicks;
+}
+
+/** Read and write system calls made by a process so far (/proc/<pid>/io). */
+export function procSyscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/syscr:\s+(\d+)/.exec(io)?.[1] ?? NaN), writes: Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? NaN) };
+  } catch {
+    return { reads: NaN, writes: NaN };
+  }
 }

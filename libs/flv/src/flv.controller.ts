@@ -32,6 +32,9 @@ export class FlvController {
     res.status(200);
     res.setHeader('Content-Type', 'video/x-flv');
     res.setHeader('Cache-Control', 'no-cache');
+    // The body ends when the stream does: it is delimited by closing the connection rather than by
+    // chunked encoding, so each tag is one socket write instead of three.
+    res.removeHeader('Transfer-Encoding');
     let subscriber;
     try {
       subscriber = this.registry.subscribe(
