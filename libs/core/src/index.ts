@@ -17,3 +17,4 @@ export * from './stream/stream.errors';
 export * from './stream/stream-registry';
 export * from './logging/logger';
 export * from './core.module';
+export * from './net/batched-writer';

@@ -14,11 +14,22 @@ export interface FlvWriter {
  * Plays a stream as an FLV byte stream. Every frame's tag is taken from the frame's shared cache, so a
  * player costs one write per frame. The FLV ends when the publisher leaves.
  */
+const CRLF = Buffer.from('\r\n');
+
+/** One HTTP/1.1 chunk: size in hex, CRLF, data, CRLF. */
+export function httpChunk(data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(data.length.toString(16) + '\r\n'), data, CRLF]);
+}
+
 export class FlvSink implements SubscriberSink {
   private headerSent = false;
   bytesSent = 0;
 
-  constructor(private readonly writer: FlvWriter) {}
+  /** `chunked`: each write is framed as an HTTP/1.1 chunk (HTTP-FLV written straight to the socket). */
+  constructor(
+    private readonly writer: FlvWriter,
+    private readonly framing: 'raw' | 'chunked' = 'raw',
+  ) {}
 
   backlog(): number {
     return this.writer.backlog();
@@ -41,7 +52,8 @@ export class FlvSink implements SubscriberSink {
   }
 
   frame(frame: AVFrame): void {
-    this.send(frameTag(frame));
+    if (this.framing === 'raw') this.write(frameTag(frame));
+    else this.write(frame.cached('flv-tag-chunk', (f) => httpChunk(frameTag(f))));
   }
 
   publisherLeft(): boolean {
@@ -53,8 +65,12 @@ export class FlvSink implements SubscriberSink {
     this.writer.end();
   }
 
-  private send(chunk: Buffer): void {
-    this.bytesSent += chunk.length;
-    this.writer.write(chunk);
+  private send(data: Buffer): void {
+    this.write(this.framing === 'raw' ? data : httpChunk(data));
+  }
+
+  private write(data: Buffer): void {
+    this.bytesSent += data.length;
+    this.writer.write(data);
   }
 }

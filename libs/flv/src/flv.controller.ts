@@ -1,6 +1,6 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ConfigService, StreamError, StreamRegistry } from '@m7s/core';
+import { BatchedWriter, ConfigService, StreamError, StreamRegistry } from '@m7s/core';
 import { FlvSink } from './flv-sink';
 import { parseFlvPath } from './flv-path';
 
@@ -23,18 +23,24 @@ export class FlvController {
     }
     const socket = req.socket;
     socket.setNoDelay(true);
-    const sink = new FlvSink({
-      write: (chunk) => res.write(chunk),
-      backlog: () => res.writableLength,
-      end: () => res.end(),
-    });
+    // Tags go straight to the socket once the headers are out, already framed as HTTP chunks (the
+    // chunk of a frame is built once for every player); res.end() writes the last chunk.
+    const writer = new BatchedWriter(socket);
+    const sink = new FlvSink(
+      {
+      write: (chunk) => {
+        if (!res.headersSent) res.flushHeaders();
+        writer.write(chunk);
+      },
+        backlog: () => writer.backlog,
+        end: () => res.end(),
+      },
+      'chunked',
+    );
     // Headers are set first: a ready stream writes its first tags during subscribe().
     res.status(200);
     res.setHeader('Content-Type', 'video/x-flv');
     res.setHeader('Cache-Control', 'no-cache');
-    // The body ends when the stream does: it is delimited by closing the connection rather than by
-    // chunked encoding, so each tag is one socket write instead of three.
-    res.removeHeader('Transfer-Encoding');
     let subscriber;
     try {
       subscriber = this.registry.subscribe(

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
+import { BatchedWriter } from '@m7s/core';
 import {
   AcknowledgementTracker,
   buildAcknowledgement,
@@ -46,12 +47,14 @@ export class RtmpConnection {
   private readonly serverHandshake: RtmpServerHandshake | undefined;
   private readonly clientHandshake: RtmpClientHandshake | undefined;
   private handshaking = true;
+  private readonly writer: BatchedWriter;
 
   constructor(
     readonly socket: Socket,
     options: RtmpConnectionOptions,
   ) {
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.writer = new BatchedWriter(socket);
     this.decoder = new ChunkDecoder({ maxMessageSize: options.maxMessageSize });
     if (options.role === 'server') this.serverHandshake = new RtmpServerHandshake();
     else this.clientHandshake = new RtmpClientHandshake({ digest: options.digest });
@@ -68,7 +71,7 @@ export class RtmpConnection {
 
   /** Bytes queued on the socket and not yet sent. */
   get backlog(): number {
-    return this.socket.writableLength;
+    return this.writer.backlog;
   }
 
   send(msg: RtmpMessage): void {
@@ -84,7 +87,7 @@ export class RtmpConnection {
   write(data: Buffer): void {
     if (this.closed) return;
     this.bytesSent += data.length;
-    this.socket.write(data);
+    this.writer.write(data);
   }
 
   /** Ends the connection (after what is queued is flushed), once. */
