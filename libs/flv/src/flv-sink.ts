@@ -1,10 +1,11 @@
-import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
 import { buildFlvHeader } from '@m7s/media';
 import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, flvTag, frameTag, metadataBody, trackConfigBody } from './flv-tags';
 
 /** Where FLV bytes go: an HTTP response or a WebSocket. */
 export interface FlvWriter {
-  write(chunk: Buffer): void;
+  /** `deferMs`: the bytes may wait that long to leave with the next write (see BatchedWriter). */
+  write(chunk: Buffer, deferMs?: number): void;
   /** Bytes queued and not yet sent. */
   backlog(): number;
   end(): void;
@@ -23,6 +24,8 @@ export function httpChunk(data: Buffer): Buffer {
 
 export class FlvSink implements SubscriberSink {
   private headerSent = false;
+  /** How long audio may wait for the next video frame (0 when the stream has no video). */
+  private audioDeferMs = 0;
   bytesSent = 0;
 
   /** `chunked`: each write is framed as an HTTP/1.1 chunk (HTTP-FLV written straight to the socket). */
@@ -35,7 +38,8 @@ export class FlvSink implements SubscriberSink {
     return this.writer.backlog();
   }
 
-  start(tracks: TrackSet): void {
+  start(tracks: TrackSet, policy: SubscribeConfig): void {
+    this.audioDeferMs = tracks.video ? policy.writeMergeTime : 0;
     if (!this.headerSent) {
       this.headerSent = true;
       this.send(buildFlvHeader(tracks.audio !== undefined, tracks.video !== undefined));
@@ -52,8 +56,9 @@ export class FlvSink implements SubscriberSink {
   }
 
   frame(frame: AVFrame): void {
-    if (this.framing === 'raw') this.write(frameTag(frame));
-    else this.write(frame.cached('flv-tag-chunk', (f) => httpChunk(frameTag(f))));
+    const deferMs = frame.kind === 'audio' ? this.audioDeferMs : 0;
+    if (this.framing === 'raw') this.write(frameTag(frame), deferMs);
+    else this.write(frame.cached('flv-tag-chunk', (f) => httpChunk(frameTag(f))), deferMs);
   }
 
   publisherLeft(): boolean {
@@ -69,8 +74,8 @@ export class FlvSink implements SubscriberSink {
     this.write(this.framing === 'raw' ? data : httpChunk(data));
   }
 
-  private write(data: Buffer): void {
+  private write(data: Buffer, deferMs = 0): void {
     this.bytesSent += data.length;
-    this.writer.write(data);
+    this.writer.write(data, deferMs);
   }
 }

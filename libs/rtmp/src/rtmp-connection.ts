@@ -84,10 +84,11 @@ export class RtmpConnection {
     this.outChunkSize = size;
   }
 
-  write(data: Buffer): void {
+  /** `deferMs`: the bytes may wait that long to leave with the next write (see BatchedWriter). */
+  write(data: Buffer, deferMs = 0): void {
     if (this.closed) return;
     this.bytesSent += data.length;
-    this.writer.write(data);
+    this.writer.write(data, deferMs);
   }
 
   /** Ends the connection (after what is queued is flushed), once. */
@@ -98,7 +99,7 @@ export class RtmpConnection {
       const message = error instanceof Error ? error.message : String(error);
       RtmpConnection.logger.warn({ msg: 'rtmp connection closed', remoteAddress: this.remoteAddress, reason, error: message });
     } else {
-      RtmpConnection.logger.debug?.({ msg: 'rtmp connection closed', remoteAddress: this.remoteAddress, reason });
+      RtmpConnection.logger.debug({ msg: 'rtmp connection closed', remoteAddress: this.remoteAddress, reason });
     }
     if (error) this.socket.destroy();
     else this.socket.end(() => this.socket.destroy());

@@ -1,4 +1,4 @@
-import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
 import { frameTagBody, trackConfigBody } from '@m7s/flv';
 import { buildFlvMetadataObject } from './rtmp-metadata';
 import type { RtmpConnection } from './rtmp-connection';
@@ -26,6 +26,8 @@ import {
 export class RtmpSink implements SubscriberSink {
   private lastTimestamp = 0;
   private waitingForPublisher = false;
+  /** How long audio may wait for the next video frame (0 when the stream has no video). */
+  private audioDeferMs = 0;
 
   constructor(
     private readonly conn: RtmpConnection,
@@ -38,7 +40,8 @@ export class RtmpSink implements SubscriberSink {
     return this.conn.backlog;
   }
 
-  start(tracks: TrackSet): void {
+  start(tracks: TrackSet, policy: SubscribeConfig): void {
+    this.audioDeferMs = tracks.video ? policy.writeMergeTime : 0;
     if (this.waitingForPublisher) {
       this.waitingForPublisher = false;
       this.status(NetStatus.PlayPublishNotify);
@@ -78,7 +81,7 @@ export class RtmpSink implements SubscriberSink {
         chunkBodyWithContinuations(body, csid, chunkSize, timestamp),
       ]);
     });
-    this.conn.write(chunks);
+    this.conn.write(chunks, frame.kind === 'audio' ? this.audioDeferMs : 0);
   }
 
   publisherLeft(): boolean {

@@ -32,6 +32,8 @@ export class SubscribeConfig {
   @IsBoolean() video = true;
   /** Bytes a player's socket may hold unsent before it skips to the next key frame. */
   @ByteSize() maxBacklog = 2 * 1024 * 1024;
+  /** Audio of a stream with video waits up to this long to leave with the next video frame (fewer writes per player); 0 = send at once. */
+  @Duration() writeMergeTime = 40;
 }
 
 export class HttpConfig {

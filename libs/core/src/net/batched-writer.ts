@@ -1,30 +1,62 @@
 import type { Socket } from 'node:net';
 
+/** Writers holding deferred writes, flushed together by one timer. */
+const deferred = new Set<BatchedWriter>();
+let deferredTimer: NodeJS.Timeout | undefined;
+
+function flushDeferred(): void {
+  deferredTimer = undefined;
+  for (const writer of deferred) writer.flush();
+  deferred.clear();
+}
+
 /**
- * Writes to a socket, coalescing everything written within one tick into one writev. A publisher's
- * read often carries several messages (audio and video) that fan out to every player in the same tick;
- * corking turns their writes into one system call per player instead of one per message.
+ * Writes to a socket, coalescing writes into fewer system calls:
+ * - everything written within one tick goes out as one writev (a publisher's read often carries
+ *   several messages that fan out to every player in the same tick);
+ * - a write marked `deferMs` (audio, between video frames) waits up to that long and leaves with the
+ *   next immediate write (the next video frame), as SRS's merged write does. At 25 fps video and ~43 AAC
+ *   frames per second this roughly halves the writes per player.
  */
 export class BatchedWriter {
   private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.socket.uncork();
+  private tickScheduled = false;
+  private readonly endTick = () => {
+    this.tickScheduled = false;
+    if (!deferred.has(this)) this.flush();
   };
 
   constructor(readonly socket: Socket) {}
 
-  /** Bytes queued on the socket and not yet sent. */
+  /** Bytes queued (including corked ones) and not yet sent. */
   get backlog(): number {
     return this.socket.writableLength;
   }
 
-  write(data: Buffer): void {
+  write(data: Buffer, deferMs = 0): void {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(this.uncork);
     }
     this.socket.write(data);
+    if (deferMs > 0) {
+      if (!this.tickScheduled && !deferred.has(this)) {
+        deferred.add(this);
+        deferredTimer ??= setTimeout(flushDeferred, deferMs).unref();
+      }
+      return;
+    }
+    deferred.delete(this);
+    if (!this.tickScheduled) {
+      this.tickScheduled = true;
+      process.nextTick(this.endTick);
+    }
+  }
+
+  /** Sends what is corked now. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 }

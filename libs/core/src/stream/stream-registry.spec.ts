@@ -22,7 +22,7 @@ class FakeSink implements SubscriberSink {
   backlog() {
     return this.queued;
   }
-  start(tracks: TrackSet) {
+  start(tracks: TrackSet, _policy?: unknown) {
     this.started = tracks;
   }
   track(track: Track) {

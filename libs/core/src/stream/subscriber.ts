@@ -14,7 +14,7 @@ export interface SubscriberSink {
   /** Bytes accepted but not yet sent (e.g. socket.writableLength). Over the limit, frames are skipped to the next key frame. */
   backlog(): number;
   /** The stream is ready: write headers and the configs of the tracks given. */
-  start(tracks: TrackSet): void;
+  start(tracks: TrackSet, policy: SubscribeConfig): void;
   /** A track appeared or changed its config after start. */
   track(track: Track): void;
   /**
@@ -64,7 +64,7 @@ export class Subscriber {
     if (this.policy.video && publisher.tracks.video) tracks.video = publisher.tracks.video;
     if (this.policy.audio && publisher.tracks.audio) tracks.audio = publisher.tracks.audio;
     this.sentVersion = { video: tracks.video?.version ?? 0, audio: tracks.audio?.version ?? 0 };
-    this.sink.start(tracks);
+    this.sink.start(tracks, this.policy);
     // The GOP cache is sent at once; a new player is not "slow" while that burst drains.
     const frames = [...backlog];
     this.burstAllowance = frames.reduce((n, f) => n + f.size, 0);
