@@ -28,10 +28,10 @@ export class FlvController {
     const writer = new BatchedWriter(socket);
     const sink = new FlvSink(
       {
-      write: (chunk) => {
-        if (!res.headersSent) res.flushHeaders();
-        writer.write(chunk);
-      },
+        write: (chunk, deferMs) => {
+          if (!res.headersSent) res.flushHeaders();
+          writer.write(chunk, deferMs);
+        },
         backlog: () => writer.backlog,
         end: () => res.end(),
       },

@@ -1,13 +1,26 @@
 import type { Socket } from 'node:net';
 
-/** Writers holding deferred writes, flushed together by one timer. */
-const deferred = new Set<BatchedWriter>();
+/** Writers holding deferred writes, with the time each must be flushed by; one timer serves them all. */
+const deferred = new Map<BatchedWriter, number>();
 let deferredTimer: NodeJS.Timeout | undefined;
 
-function flushDeferred(): void {
+function armDeferredTimer(due: number): void {
+  if (deferredTimer) return;
+  deferredTimer = setTimeout(flushDueWriters, Math.max(1, due - Date.now()));
+  deferredTimer.unref();
+}
+
+function flushDueWriters(): void {
   deferredTimer = undefined;
-  for (const writer of deferred) writer.flush();
-  deferred.clear();
+  const now = Date.now();
+  let next = Infinity;
+  for (const [writer, due] of deferred) {
+    if (due <= now) {
+      deferred.delete(writer);
+      writer.flush();
+    } else if (due < next) next = due;
+  }
+  if (next !== Infinity) armDeferredTimer(next);
 }
 
 /**
@@ -41,8 +54,9 @@ export class BatchedWriter {
     this.socket.write(data);
     if (deferMs > 0) {
       if (!this.tickScheduled && !deferred.has(this)) {
-        deferred.add(this);
-        deferredTimer ??= setTimeout(flushDeferred, deferMs).unref();
+        const due = Date.now() + deferMs;
+        deferred.set(this, due);
+        armDeferredTimer(due);
       }
       return;
     }
