@@ -28,6 +28,8 @@ export class RtmpSink implements SubscriberSink {
   private waitingForPublisher = false;
   /** How long audio may wait for the next video frame (0 when the stream has no video). */
   private audioDeferMs = 0;
+  private cacheKey = '';
+  private cacheKeyChunkSize = 0;
 
   constructor(
     private readonly conn: RtmpConnection,
@@ -72,7 +74,13 @@ export class RtmpSink implements SubscriberSink {
     const streamId = this.streamId;
     const timestamp = Math.round(frame.dts) >>> 0;
     this.lastTimestamp = timestamp;
-    const chunks = frame.cached(`rtmp:${streamId}:${chunkSize}`, (f) => {
+    // The chunked message depends on the message stream id and chunk size only: players that share
+    // them share the Buffer. The key string is built once per sink, not per frame.
+    if (this.cacheKeyChunkSize !== chunkSize) {
+      this.cacheKeyChunkSize = chunkSize;
+      this.cacheKey = `rtmp:${streamId}:${chunkSize}`;
+    }
+    const chunks = frame.cached(this.cacheKey, (f) => {
       const video = f.kind === 'video';
       const csid = video ? ChunkStreamId.Video : ChunkStreamId.Audio;
       const body = frameTagBody(f);
