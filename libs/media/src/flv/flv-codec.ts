@@ -203,6 +203,21 @@ function pickTrack(body: Buffer, off: number, mtPacketTypeOut: { pt: number }): 
   return first;
 }
 
+/**
+ * The track an Enhanced RTMP message carries: after a single FourCC, or the first track of a
+ * multitrack message (whose own packet type replaces the outer one). Undefined when a multitrack
+ * message holds no track.
+ */
+function readTrack(body: Buffer, off: number, packetType: number, multitrackType: number): { track: Track; packetType: number } | undefined {
+  if (packetType === multitrackType) {
+    const out = { pt: 0 };
+    const track = pickTrack(body, off, out);
+    return track && { track, packetType: out.pt };
+  }
+  const fourcc = fourccAt(body, off);
+  return { track: { fourcc, payload: body.subarray(off + 4) }, packetType };
+}
+
 // ---------------------------------------------------------------------------------------------
 // video parse
 
@@ -243,21 +258,13 @@ export function parseVideoBody(body: Buffer, current?: VideoConfig): VideoBodyRe
 function parseEnhancedVideo(body: Buffer, current?: VideoConfig): VideoBodyResult {
   const b0 = body[0];
   const frameType = (b0 >>> 4) & 7;
-  let [packetType, off] = skipModEx(body, b0 & 0x0f, 1, VideoPacketType.MOD_EX);
-  if (packetType !== VideoPacketType.METADATA && frameType === FlvVideoFrameType.COMMAND) {
+  const [outerPacketType, off] = skipModEx(body, b0 & 0x0f, 1, VideoPacketType.MOD_EX);
+  if (outerPacketType !== VideoPacketType.METADATA && frameType === FlvVideoFrameType.COMMAND) {
     return { type: 'ignored', reason: 'video command frame' };
   }
-  let track: Track | undefined;
-  if (packetType === VideoPacketType.MULTITRACK) {
-    const out = { pt: 0 };
-    track = pickTrack(body, off, out);
-    packetType = out.pt;
-    if (!track) return { type: 'ignored', reason: 'multitrack message without tracks' };
-  } else {
-    const fourcc = fourccAt(body, off);
-    off += 4;
-    track = { fourcc, payload: body.subarray(off) };
-  }
+  const selected = readTrack(body, off, outerPacketType, VideoPacketType.MULTITRACK);
+  if (!selected) return { type: 'ignored', reason: 'multitrack message without tracks' };
+  const { track, packetType } = selected;
   const codec = FOURCC_TO_VIDEO[track.fourcc];
   if (!codec) return { type: 'ignored', reason: `unsupported video FourCC '${track.fourcc}'` };
   const payload = track.payload;
@@ -366,19 +373,11 @@ export function parseAudioBody(body: Buffer, current?: AudioConfig): AudioBodyRe
 }
 
 function parseEnhancedAudio(body: Buffer, current?: AudioConfig): AudioBodyResult {
-  let [packetType, off] = skipModEx(body, body[0] & 0x0f, 1, AudioPacketType.MOD_EX);
-  let track: Track | undefined;
-  if (packetType === AudioPacketType.MULTITRACK) {
-    const out = { pt: 0 };
-    track = pickTrack(body, off, out);
-    packetType = out.pt;
-    if (!track) return { type: 'ignored', reason: 'multitrack message without tracks' };
-  } else {
-    const fourcc = fourccAt(body, off);
-    off += 4;
-    track = { fourcc, payload: body.subarray(off) };
-  }
-  const { fourcc, payload } = track;
+  const [outerPacketType, off] = skipModEx(body, body[0] & 0x0f, 1, AudioPacketType.MOD_EX);
+  const selected = readTrack(body, off, outerPacketType, AudioPacketType.MULTITRACK);
+  if (!selected) return { type: 'ignored', reason: 'multitrack message without tracks' };
+  const { packetType } = selected;
+  const { fourcc, payload } = selected.track;
   let codec: AudioCodec;
   if (fourcc === 'mp4a') codec = 'aac';
   else if (fourcc === 'Opus') codec = 'opus';
