@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, loadConfig, LoadConfigOptions, parseListen, PlainConfig } from '@m7s/core';
+import { createLogger, loadConfig, LoadConfigOptions, parseListen, PlainConfig, refuseUnclaimedUpgrades } from '@m7s/core';
 import { AppModule } from './app.module';
 import { PLUGINS } from './plugins';
 
@@ -19,6 +19,8 @@ export async function createServer(options: ServerOptions = {}): Promise<INestAp
   const app = await NestFactory.create(AppModule.forRoot(config), { logger, bodyParser: true, forceCloseConnections: true });
   app.enableShutdownHooks();
   const { host, port } = parseListen(config.core.http.listen);
+  await app.init();
+  refuseUnclaimedUpgrades(app.getHttpServer());
   await app.listen(port, host ?? '0.0.0.0');
   return app;
 }

@@ -80,8 +80,31 @@ describe('RTMP in, RTMP / HTTP-FLV / WS-FLV out (ffmpeg, ffprobe)', () => {
 
   it('answers 404 for a path that is not an FLV stream and 400 for a bad stream path', async () => {
     expect((await fetch(`http://127.0.0.1:${server.httpPort}/flv/live/main.mp4`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${server.httpPort}/flv/live/%E0%A4%A.flv`)).status).toBe(400); // bad percent-encoding
     const bad = await fetch(`http://127.0.0.1:${server.httpPort}/flv/live/a%20b.flv`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'BAD_STREAM_PATH' });
+  });
+
+  it('refuses WebSocket upgrades on other paths and survives garbage WebSocket frames', async () => {
+    const { WebSocket } = await import('ws');
+    const refused = new WebSocket(`ws://127.0.0.1:${server.httpPort}/nothing/here`);
+    const status = await new Promise<number>((resolve) => {
+      refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      refused.on('error', () => resolve(-1));
+    });
+    expect(status).toBe(404);
+
+    const { connect } = await import('node:net');
+    const raw = connect({ host: '127.0.0.1', port: server.httpPort });
+    await new Promise((resolve) => raw.once('connect', resolve));
+    raw.on('error', () => undefined);
+    const key = Buffer.from('0123456789abcdef').toString('base64');
+    raw.write(`GET /flv/live/main.flv HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await new Promise((resolve) => raw.once('data', resolve)); // 101 and the first tags
+    raw.write(Buffer.from([0xff, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09])); // not a valid frame
+    await new Promise((resolve) => raw.once('close', resolve));
+    const { streams } = await probeWsFlv(server.wsFlvUrl('live/main'));
+    expect(streams.length).toBe(2);
   });
 });

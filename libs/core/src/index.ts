@@ -18,3 +18,4 @@ export * from './stream/stream-registry';
 export * from './logging/logger';
 export * from './core.module';
 export * from './net/batched-writer';
+export * from './net/upgrade';

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ConfigService, StreamError, StreamRegistry } from '@m7s/core';
+import { claimUpgrade, StreamError, StreamRegistry } from '@m7s/core';
 import { FlvSink } from './flv-sink';
 import { parseFlvPath } from './flv-path';
 
@@ -18,7 +18,6 @@ export class WsFlvGateway implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly registry: StreamRegistry,
-    private readonly config: ConfigService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -33,9 +32,15 @@ export class WsFlvGateway implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return; // not ours; unclaimed upgrades are refused by the app
+    }
     const streamPath = parseFlvPath(url.pathname);
-    if (!streamPath) return; // another route's upgrade
+    if (!streamPath) return;
+    claimUpgrade(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.play(ws, req, streamPath, url.searchParams));
   }
 
