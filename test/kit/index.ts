@@ -6,3 +6,4 @@ export * from './media';
 export * from './players';
 export * from './fixtures';
 export * from './nginx';
+export * from './browser';
