@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import type { Browser } from 'playwright-core';
 import { killAllTracked, launchChromium, publishTestPattern, startPageServer, startTestServer, TestServer, waitFor } from '@m7s/test-kit';
 
