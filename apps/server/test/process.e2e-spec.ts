@@ -37,7 +37,9 @@ describe('the server process', () => {
     const server = startServerProcess({ M7S_HTTP__LISTEN: `127.0.0.1:${http}`, M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`, M7S_RTMP__ENABLE: 'false' });
     await waitFor(() => server.stdout().includes('Nest application successfully started'), 'the server to start', 30_000);
     expect(await portAccepts(rtmp)).toBe(false);
-    expect((await fetch(`http://127.0.0.1:${http}/flv/live/x.flv?waitTimeout=0`)).status).toBe(200);
+    const flv = await fetch(`http://127.0.0.1:${http}/flv/live/x.flv?waitTimeout=0`);
+    expect(flv.status).toBe(404); // the FLV plugin answers: no publisher
+    expect(await flv.json()).toMatchObject({ code: 'WAIT_TIMEOUT' });
     server.child.kill('SIGTERM');
     await server.exited;
   });

@@ -84,6 +84,10 @@ describe('RTMP in, RTMP / HTTP-FLV / WS-FLV out (ffmpeg, ffprobe)', () => {
     const bad = await fetch(`http://127.0.0.1:${server.httpPort}/flv/live/a%20b.flv`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'BAD_STREAM_PATH' });
+    // A player waiting for a publisher that never comes gets a 404 with the reason, not an empty FLV.
+    const missing = await fetch(`http://127.0.0.1:${server.httpPort}/flv/live/absent.flv?waitTimeout=500ms`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'WAIT_TIMEOUT' });
   });
 
   it('refuses WebSocket upgrades on other paths and survives garbage WebSocket frames', async () => {

@@ -8,7 +8,8 @@ export interface FlvWriter {
   write(chunk: Buffer, deferMs?: number): void;
   /** Bytes queued and not yet sent. */
   backlog(): number;
-  end(): void;
+  /** The FLV is over; `error` when the engine ended it (no publisher in time, stopped, shutdown). */
+  end(error?: StreamError): void;
 }
 
 /**
@@ -66,8 +67,8 @@ export class FlvSink implements SubscriberSink {
     return false;
   }
 
-  end(_error: StreamError): void {
-    this.writer.end();
+  end(error: StreamError): void {
+    this.writer.end(error);
   }
 
   private send(data: Buffer): void {

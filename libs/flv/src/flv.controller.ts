@@ -1,8 +1,10 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { BatchedWriter, ConfigService, StreamError, StreamRegistry } from '@m7s/core';
+import { BatchedWriter, ConfigService, StreamError, StreamErrorCode, StreamRegistry } from '@m7s/core';
 import { FlvSink } from './flv-sink';
 import { parseFlvPath } from './flv-path';
+
+const REFUSAL_STATUS: Partial<Record<StreamErrorCode, number>> = { WAIT_TIMEOUT: 404, STREAM_NOT_FOUND: 404, SHUTDOWN: 503, UNAUTHORIZED: 403 };
 
 /** HTTP-FLV: GET /flv/{streamPath}.flv streams FLV until the publisher leaves or the client goes. */
 @Controller('flv')
@@ -33,7 +35,11 @@ export class FlvController {
           writer.write(chunk, deferMs);
         },
         backlog: () => writer.backlog,
-        end: () => res.end(),
+        end: (error) => {
+          // Nothing sent yet (no publisher came): answer with the reason instead of an empty FLV.
+          if (error && !res.headersSent) this.refuse(res, error);
+          else res.end();
+        },
       },
       'chunked',
     );
@@ -50,15 +56,21 @@ export class FlvController {
       );
     } catch (error) {
       if (!(error instanceof StreamError)) throw error;
-      res.removeHeader('Cache-Control');
-      res.status(error.code === 'SHUTDOWN' ? 503 : 400).json({ code: error.code, message: error.message });
+      this.refuse(res, error);
       return;
     }
-    if (!res.headersSent) res.flushHeaders();
+    // Headers leave with the first tag: a player that waits for a publisher that never comes gets a 404.
     const sub = subscriber;
     res.on('close', () => {
       sub.bytesSent = sink.bytesSent;
       this.registry.unsubscribe(sub, 'client closed');
     });
+  }
+
+  private refuse(res: Response, error: StreamError): void {
+    const status = REFUSAL_STATUS[error.code] ?? 400;
+    res.removeHeader('Cache-Control');
+    res.setHeader('Content-Type', 'application/json');
+    res.status(status).json({ code: error.code, message: error.message });
   }
 }
