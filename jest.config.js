@@ -3,6 +3,7 @@
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true } }];
 const moduleNameMapper = {
   '^@m7s/test-kit$': '<rootDir>/test/kit',
+  '^@m7s/test-kit/(.*)$': '<rootDir>/test/kit/$1',
   '^@m7s/(.*)$': '<rootDir>/libs/$1/src',
 };
 module.exports = {

@@ -2,19 +2,11 @@ import fc from 'fast-check';
 import { AmfError } from './amf.errors';
 import { Amf0EcmaArray, Amf0Value, decodeAmf0, encodeAmf0, Amf0Reader } from './amf0';
 import { encodeAmf3 } from './amf3';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function expectAmfError(fn: () => unknown, code?: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AmfError);
-    if (code) expect((e as AmfError).code).toBe(code);
-    return;
-  }
-  throw new Error('expected an AmfError');
-}
+const expectAmfError = (fn: () => unknown, code?: string): void => expectErrorCode(fn, AmfError, code);
 
 describe('AMF0 encode (exact bytes)', () => {
   const cases: [string, Amf0Value, string][] = [

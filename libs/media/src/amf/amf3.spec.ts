@@ -1,20 +1,12 @@
 import fc from 'fast-check';
 import { AmfError } from './amf.errors';
 import { Amf3Reader, Amf3Value, decodeAmf3, encodeAmf3 } from './amf3';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const str = (s: string) => Buffer.from(s).toString('hex');
 
-function expectAmfError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AmfError);
-    expect((e as AmfError).code).toBe(code);
-    return;
-  }
-  throw new Error('expected an AmfError');
-}
+const expectAmfError = (fn: () => unknown, code: string): void => expectErrorCode(fn, AmfError, code);
 
 describe('AMF3 integers (U29)', () => {
   const cases: [number, string][] = [

@@ -7,6 +7,7 @@ import { decodeCommand, decodeData, metadataOf } from './commands';
 import { buildAbort, buildSetChunkSize, MessageType, RtmpMessage } from './messages';
 import { RtmpServerHandshake } from './handshake';
 import { RtmpProtocolError } from './rtmp.errors';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const fixture = (name: string) => readFileSync(join(__dirname, '../../test-fixtures', name));
@@ -18,16 +19,7 @@ function chunkBytes(name: string): Buffer {
   return r.rest!;
 }
 
-function expectRtmpError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RtmpProtocolError);
-    expect((e as RtmpProtocolError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected RtmpProtocolError ${code}`);
-}
+const expectRtmpError = (fn: () => unknown, code: string): void => expectErrorCode(fn, RtmpProtocolError, code);
 
 function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   const pos = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);

@@ -10,20 +10,12 @@ import {
 } from './chunk-encoder';
 import { buildSetChunkSize, RtmpMessage } from './messages';
 import { RtmpProtocolError } from './rtmp.errors';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const msg = (csid: number, timestamp: number, payload: Buffer, type = 9, streamId = 1): RtmpMessage => ({ csid, type, streamId, timestamp, payload });
 
-function expectRtmpError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RtmpProtocolError);
-    expect((e as RtmpProtocolError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected RtmpProtocolError ${code}`);
-}
+const expectRtmpError = (fn: () => unknown, code: string): void => expectErrorCode(fn, RtmpProtocolError, code);
 
 describe('encodeMessage (exact bytes)', () => {
   const cases: [string, RtmpMessage, number, string][] = [

@@ -13,6 +13,7 @@ import {
   RtmpServerHandshake,
 } from './handshake';
 import { RtmpProtocolError } from './rtmp.errors';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const ffmpegPublish = readFileSync(join(__dirname, '../../test-fixtures/ffmpeg-publish.bin'));
 const FP_KEY_30 = GENUINE_FP_KEY.subarray(0, 30);
@@ -32,16 +33,7 @@ function seeded(seed: number): (n: number) => Buffer {
   };
 }
 
-function expectRtmpError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RtmpProtocolError);
-    expect((e as RtmpProtocolError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected RtmpProtocolError ${code}`);
-}
+const expectRtmpError = (fn: () => unknown, code: string): void => expectErrorCode(fn, RtmpProtocolError, code);
 
 /** runs a client against a server, passing bytes in pieces of `piece` bytes */
 function converse(client: RtmpClientHandshake, server: RtmpServerHandshake, piece = 1 << 30, afterC2 = Buffer.alloc(0)) {

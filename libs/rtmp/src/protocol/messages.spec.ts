@@ -27,19 +27,11 @@ import {
   UserControlEvent,
 } from './messages';
 import { RtmpProtocolError } from './rtmp.errors';
+import { expectErrorCode } from '@m7s/test-kit/expect-error';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function expectRtmpError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RtmpProtocolError);
-    expect((e as RtmpProtocolError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected RtmpProtocolError ${code}`);
-}
+const expectRtmpError = (fn: () => unknown, code: string): void => expectErrorCode(fn, RtmpProtocolError, code);
 
 describe('protocol control message builders (whole chunk bytes)', () => {
   const cases: [string, RtmpMessage, string][] = [
