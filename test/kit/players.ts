@@ -51,16 +51,12 @@ export async function playRtmp(url: string): Promise<TestPlayer & { client: Rtmp
   return player;
 }
 
-/** Plays an HTTP-FLV url and records the video tags. `paused` players never read their socket. */
-export function playHttpFlv(url: string, options: { paused?: boolean } = {}): TestPlayer {
+/** Plays an HTTP-FLV url and records the video tags. */
+export function playHttpFlv(url: string): TestPlayer {
   const reader = new FlvTagReader();
   const player: TestPlayer = { askedAt: Date.now(), video: [], audioCount: 0, bytes: 0, statuses: [], ended: false, close: () => req.destroy() };
   const req = request(url, (res) => {
     player.statuses.push(String(res.statusCode));
-    if (options.paused) {
-      res.pause();
-      return;
-    }
     res.on('data', (chunk: Buffer) => {
       player.bytes += chunk.length;
       for (const tag of reader.push(chunk)) {

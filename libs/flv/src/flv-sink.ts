@@ -23,8 +23,9 @@ export function httpChunk(data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(data.length.toString(16) + '\r\n'), data, CRLF]);
 }
 
+const chunkedFrameTag = (frame: AVFrame): Buffer => httpChunk(frameTag(frame));
+
 export class FlvSink implements SubscriberSink {
-  private headerSent = false;
   /** How long audio may wait for the next video frame (0 when the stream has no video). */
   private audioDeferMs = 0;
   bytesSent = 0;
@@ -41,10 +42,8 @@ export class FlvSink implements SubscriberSink {
 
   start(tracks: TrackSet, policy: SubscribeConfig): void {
     this.audioDeferMs = tracks.video ? policy.writeMergeTime : 0;
-    if (!this.headerSent) {
-      this.headerSent = true;
-      this.send(buildFlvHeader(tracks.audio !== undefined, tracks.video !== undefined));
-    }
+    // Called once: an FLV player ends with its publisher (publisherLeft returns false).
+    this.send(buildFlvHeader(tracks.audio !== undefined, tracks.video !== undefined));
     this.send(flvTag(FLV_SCRIPT, 0, metadataBody(tracks)));
     if (tracks.video) this.track(tracks.video);
     if (tracks.audio) this.track(tracks.audio);
@@ -58,8 +57,7 @@ export class FlvSink implements SubscriberSink {
 
   frame(frame: AVFrame): void {
     const deferMs = frame.kind === 'audio' ? this.audioDeferMs : 0;
-    if (this.framing === 'raw') this.write(frameTag(frame), deferMs);
-    else this.write(frame.cached('flv-tag-chunk', (f) => httpChunk(frameTag(f))), deferMs);
+    this.write(this.framing === 'raw' ? frameTag(frame) : frame.cached('flv-tag-chunk', chunkedFrameTag), deferMs);
   }
 
   publisherLeft(): boolean {

@@ -20,11 +20,18 @@ export const FLV_SCRIPT = 18;
  * FLV and RTMP player (an RTMP media message payload is an FLV tag body).
  */
 export function frameTagBody(frame: AVFrame): Buffer {
-  return frame.cached('flv-body', (f) =>
-    f.kind === 'video'
-      ? buildVideoFrameBody(f.codec as VideoConfig['codec'], f.keyFrame, Math.round(f.cts), f.data as Buffer[])
-      : buildAudioFrameBody(f.config as AudioConfig, f.data[0]),
-  );
+  return frame.cached('flv-body', buildFrameTagBody);
+}
+
+// Builders are module-level so the per-player hot path allocates no closure.
+function buildFrameTagBody(f: AVFrame): Buffer {
+  return f.kind === 'video'
+    ? buildVideoFrameBody(f.codec as VideoConfig['codec'], f.keyFrame, Math.round(f.cts), f.data as Buffer[])
+    : buildAudioFrameBody(f.config as AudioConfig, f.data[0]);
+}
+
+function buildFrameTag(f: AVFrame): Buffer {
+  return flvTag(f.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, Math.round(f.dts), frameTagBody(f));
 }
 
 /** Sequence header body of a track, or null for codecs that have none (G.711, MP3). */
@@ -41,7 +48,7 @@ export function flvTag(type: number, timestamp: number, body: Buffer): Buffer {
 
 /** The frame's complete FLV tag, stamped with the stream clock, built once for every player. */
 export function frameTag(frame: AVFrame): Buffer {
-  return frame.cached('flv-tag', (f) => flvTag(f.kind === 'video' ? FLV_VIDEO : FLV_AUDIO, Math.round(f.dts), frameTagBody(f)));
+  return frame.cached('flv-tag', buildFrameTag);
 }
 
 export function metadataBody(tracks: TrackSet): Buffer {

@@ -9,7 +9,6 @@ import {
   ChunkDecoder,
   encodeMessage,
   MessageType,
-  parseAcknowledgement,
   parseUserControl,
   parseWindowAckSize,
   RtmpClientHandshake,
@@ -134,9 +133,8 @@ export class RtmpConnection {
     switch (msg.type) {
       case MessageType.SetChunkSize: // applied by the decoder
       case MessageType.Abort:
-      case MessageType.Acknowledgement:
+      case MessageType.Acknowledgement: // we do not throttle on the peer's acknowledgements
       case MessageType.SetPeerBandwidth:
-        if (msg.type === MessageType.Acknowledgement) parseAcknowledgement(msg.payload);
         return;
       case MessageType.WindowAckSize:
         this.acks.setWindowSize(parseWindowAckSize(msg.payload));

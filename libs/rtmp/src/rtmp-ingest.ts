@@ -51,10 +51,9 @@ export class RtmpIngest {
   private data(msg: RtmpMessage): void {
     const metadata = metadataOf(decodeData(msg));
     if (!metadata) return;
-    // Hints that let the engine start players of an audio-only stream without waiting.
-    const hasVideo = metadata.videocodecid !== undefined && metadata.videocodecid !== 0 && metadata.videocodecid !== '';
-    const hasAudio = metadata.audiocodecid !== undefined && metadata.audiocodecid !== '';
-    if ('videocodecid' in metadata || 'width' in metadata) this.publisher.expectVideo = hasVideo;
-    if ('audiocodecid' in metadata) this.publisher.expectAudio = hasAudio;
+    // A hint that lets the engine start players of an audio-only stream without waiting for video.
+    if ('videocodecid' in metadata || 'width' in metadata) {
+      this.publisher.expectVideo = metadata.videocodecid !== undefined && metadata.videocodecid !== 0 && metadata.videocodecid !== '';
+    }
   }
 }

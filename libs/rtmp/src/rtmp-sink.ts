@@ -70,27 +70,27 @@ export class RtmpSink implements SubscriberSink {
   }
 
   frame(frame: AVFrame): void {
-    const chunkSize = this.conn.outChunkSize;
-    const streamId = this.streamId;
-    const timestamp = Math.round(frame.dts) >>> 0;
-    this.lastTimestamp = timestamp;
+    this.lastTimestamp = Math.round(frame.dts) >>> 0;
     // The chunked message depends on the message stream id and chunk size only: players that share
-    // them share the Buffer. The key string is built once per sink, not per frame.
-    if (this.cacheKeyChunkSize !== chunkSize) {
-      this.cacheKeyChunkSize = chunkSize;
-      this.cacheKey = `rtmp:${streamId}:${chunkSize}`;
+    // them share the Buffer. The key is rebuilt only if the chunk size changes.
+    if (this.cacheKeyChunkSize !== this.conn.outChunkSize) {
+      this.cacheKeyChunkSize = this.conn.outChunkSize;
+      this.cacheKey = `rtmp:${this.streamId}:${this.cacheKeyChunkSize}`;
     }
-    const chunks = frame.cached(this.cacheKey, (f) => {
-      const video = f.kind === 'video';
-      const csid = video ? ChunkStreamId.Video : ChunkStreamId.Audio;
-      const body = frameTagBody(f);
-      return Buffer.concat([
-        chunkFirstHeader(csid, video ? MessageType.Video : MessageType.Audio, streamId, timestamp, body.length),
-        chunkBodyWithContinuations(body, csid, chunkSize, timestamp),
-      ]);
-    });
-    this.conn.write(chunks, frame.kind === 'audio' ? this.audioDeferMs : 0);
+    this.conn.write(frame.cached(this.cacheKey, this.buildChunks), frame.kind === 'audio' ? this.audioDeferMs : 0);
   }
+
+  /** One bound builder per sink, so the per-frame path allocates no closure. */
+  private readonly buildChunks = (f: AVFrame): Buffer => {
+    const video = f.kind === 'video';
+    const csid = video ? ChunkStreamId.Video : ChunkStreamId.Audio;
+    const timestamp = Math.round(f.dts) >>> 0;
+    const body = frameTagBody(f);
+    return Buffer.concat([
+      chunkFirstHeader(csid, video ? MessageType.Video : MessageType.Audio, this.streamId, timestamp, body.length),
+      chunkBodyWithContinuations(body, csid, this.cacheKeyChunkSize, timestamp),
+    ]);
+  };
 
   publisherLeft(): boolean {
     if (this.mode === 'push') {

@@ -23,9 +23,8 @@ export class Publisher {
   closed = false;
   /** Set by the adapter: the engine wants this publisher gone. */
   onStop: ((error: StreamError) => void) | undefined;
-  /** Hints from metadata/SDP: whether video/audio will come. */
+  /** Hint from metadata/SDP: whether video will come (lets an audio-only stream start at once). */
   expectVideo: boolean | undefined;
-  expectAudio: boolean | undefined;
   private epoch: number | undefined;
   /** Newest rebased dts written. */
   lastDts = 0;

@@ -185,6 +185,10 @@ describe('StreamRegistry', () => {
     next.writeVideo(5000, 5000, true, [Buffer.alloc(1)]);
     expect(stays.frames).toHaveLength(2);
     expect(stays.frames[1].dts).toBeGreaterThan(stays.frames[0].dts); // the stream clock goes on
+    registry.unsubscribe(waiting);
+    // One start/end pair per player, even for the one that saw two publishers.
+    const count = (name: string) => s.seen.filter((e) => e === name).length;
+    expect([count('subscribe_start'), count('subscribe_end')]).toEqual([2, 2]);
   });
 
   it('applies the publish timeout, the idle timeout, the wait timeout and delay-close', () => {

@@ -96,10 +96,9 @@ export class StreamRegistry implements StreamHost {
   unsubscribe(subscriber: Subscriber, reason = 'closed'): void {
     const stream = this.streams.get(subscriber.streamPath);
     if (!stream || !stream.subscribers.has(subscriber)) return;
-    const wasPlaying = subscriber.state === 'playing' || subscriber.framesSent > 0;
     subscriber.state = 'ended';
     stream.removeSubscriber(subscriber);
-    if (wasPlaying) this.emitSubscribeEnd(subscriber, reason);
+    this.emitSubscribeEnd(subscriber, reason);
     this.removeIfUnused(stream);
   }
 
@@ -137,16 +136,17 @@ export class StreamRegistry implements StreamHost {
       reason,
     });
     for (const subscriber of [...stream.subscribers]) {
-      const wasPlaying = subscriber.state === 'playing';
       if (!subscriber.publisherLeft()) {
         stream.removeSubscriber(subscriber);
-        if (wasPlaying) this.emitSubscribeEnd(subscriber, 'publisher left');
+        this.emitSubscribeEnd(subscriber, 'publisher left');
       }
     }
     this.removeIfUnused(stream);
   }
 
   subscriberStarted(stream: Stream, subscriber: Subscriber): void {
+    // One subscribe_start / subscribe_end pair per player, however many publishers it saw.
+    if (subscriber.starts > 1) return;
     this.events.emit('subscribe_start', {
       streamPath: stream.path,
       time: Date.now(),
@@ -179,13 +179,14 @@ export class StreamRegistry implements StreamHost {
   }
 
   private endSubscriber(stream: Stream, subscriber: Subscriber, error: StreamError): void {
-    const wasPlaying = subscriber.state === 'playing';
     subscriber.end(error);
     stream.removeSubscriber(subscriber);
-    if (wasPlaying) this.emitSubscribeEnd(subscriber, error.code);
+    this.emitSubscribeEnd(subscriber, error.code);
   }
 
+  /** subscribe_end for a player that was started (one that only ever waited had no subscribe_start). */
   private emitSubscribeEnd(subscriber: Subscriber, reason: string): void {
+    if (subscriber.starts === 0) return;
     this.events.emit('subscribe_end', {
       streamPath: subscriber.streamPath,
       time: Date.now(),

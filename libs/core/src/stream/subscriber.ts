@@ -38,6 +38,8 @@ export class Subscriber {
   waitingSince = Date.now();
   droppedFrames = 0;
   framesSent = 0;
+  /** How many publishers this player has been started on (an RTMP player may outlive one). */
+  starts = 0;
   /** Maintained by the adapter. */
   bytesSent = 0;
   private publisher: Publisher | undefined;
@@ -59,6 +61,7 @@ export class Subscriber {
   begin(publisher: Publisher, backlog: Iterable<AVFrame>): void {
     this.publisher = publisher;
     this.state = 'playing';
+    this.starts++;
     this.needKeyFrame = false;
     const tracks: TrackSet = {};
     if (this.policy.video && publisher.tracks.video) tracks.video = publisher.tracks.video;
