@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from './fixtures';
 import { spawnTracked, stopTracked, Tracked } from './process';
-import { freePort, waitFor } from './wait';
+import { freePort, portAccepts, waitFor } from './wait';
 
 export const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
@@ -33,16 +32,6 @@ export interface NginxRtmp {
   errorLog: () => Promise<string>;
   /** Kills nginx and removes its dir. */
   stop: () => Promise<void>;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 function config(dir: string, rtmpPort: number, httpPort: number | undefined, applications: string[]): string {
@@ -102,7 +91,7 @@ export async function startNginxRtmp(options: NginxRtmpOptions = {}): Promise<Ng
   const state = await waitFor(
     async () => {
       if (process.child.exitCode !== null || process.child.signalCode !== null) return 'exited';
-      return (await accepts(rtmpPort)) && (httpPort === undefined || (await accepts(httpPort))) ? 'up' : undefined;
+      return (await portAccepts(rtmpPort)) && (httpPort === undefined || (await portAccepts(httpPort))) ? 'up' : undefined;
     },
     'nginx-rtmp to accept connections',
     10_000,

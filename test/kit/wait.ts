@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
@@ -28,17 +28,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves with the first emission of `event`, or rejects after the timeout. */
-export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 15_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, on);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    const on = (value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    emitter.once(event, on);
+/** Whether a TCP connection to 127.0.0.1:port is accepted right now. */
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
   });
 }

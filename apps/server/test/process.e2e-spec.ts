@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { framesOf, freePort, killAllTracked, playHttpFlv, publishTestPattern, spawnTracked, Tracked, waitFor } from '@m7s/test-kit';
+import { framesOf, freePort, killAllTracked, playHttpFlv, portAccepts, publishTestPattern, spawnTracked, Tracked, waitFor } from '@m7s/test-kit';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -9,16 +8,6 @@ function startServerProcess(env: Record<string, string>): Tracked {
   return spawnTracked(process.execPath, ['-r', '@swc-node/register', 'apps/server/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, M7S_LOG__LEVEL: 'log', M7S_RTMP__TLS__LISTEN: '', ...env },
-  });
-}
-
-function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { waitFor } from '@m7s/test-kit/wait';
 import { BatchedWriter } from './batched-writer';
 
 /** Counts what reaches the "kernel": one entry per uncorked flush of one or more writes. */
@@ -51,8 +52,7 @@ describe('BatchedWriter', () => {
 
     writer.write(Buffer.from('lonely audio'), 20);
     expect(socket.flushes).toHaveLength(1);
-    const started = Date.now();
-    while (socket.flushes.length < 2 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => socket.flushes.length === 2, 'the merge time to flush the lone audio', 2000, 5);
     expect(socket.flushes.map((f) => Buffer.concat(f).toString())).toEqual(['audio1audio2video', 'lonely audio']);
   });
 });
