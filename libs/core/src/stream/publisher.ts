@@ -18,16 +18,12 @@ export class Publisher {
   readonly tracks: TrackSet = {};
   readonly createdAt = Date.now();
   lastFrameAt = Date.now();
-  frames = 0;
-  bytesIn = 0;
   closed = false;
   /** Set by the adapter: the engine wants this publisher gone. */
   onStop: ((error: StreamError) => void) | undefined;
   /** Hint from metadata/SDP: whether video will come (lets an audio-only stream start at once). */
   expectVideo: boolean | undefined;
   private epoch: number | undefined;
-  /** Newest rebased dts written. */
-  lastDts = 0;
   private firstAudioDts: number | undefined;
 
   constructor(
@@ -79,7 +75,7 @@ export class Publisher {
   isAudioOnly(): boolean {
     if (this.hasVideo()) return false;
     if (this.expectVideo === false || !this.policy.video) return true;
-    return this.firstAudioDts !== undefined && this.lastDts - this.firstAudioDts >= AUDIO_ONLY_AFTER_MS;
+    return this.firstAudioDts !== undefined && this.stream.clock - this.firstAudioDts >= AUDIO_ONLY_AFTER_MS;
   }
 
   /** The adapter's client went away (or the adapter ends the publish). */
@@ -102,16 +98,12 @@ export class Publisher {
 
   private rebase(dts: number): number {
     this.epoch ??= dts;
-    const base = dts - this.epoch + this.startAt;
-    if (base > this.lastDts) this.lastDts = base;
-    return base;
+    return dts - this.epoch + this.startAt;
   }
 
   private account(track: Track, frame: AVFrame): void {
     track.frames++;
     track.bytes += frame.size;
-    this.frames++;
-    this.bytesIn += frame.size;
     this.lastFrameAt = Date.now();
   }
 }
