@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // TypeORM stays inside libs/persistence (ARCHITECTURE.md); others use its re-exports.
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['libs/persistence/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['typeorm', '@nestjs/typeorm'] }] },
+  },
+  {
     // Pure code: no Nest, no sockets, no timers (ARCHITECTURE.md).
     files: ['libs/media/**/*.ts', 'libs/*/src/protocol/**/*.ts'],
     rules: {

@@ -7,3 +7,4 @@ export * from './players';
 export * from './fixtures';
 export * from './nginx';
 export * from './browser';
+export * from './database';

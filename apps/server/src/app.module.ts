@@ -1,13 +1,25 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, LoadedConfig } from '@m7s/core';
+import { CoreModule, LoadedConfig, QueueModule } from '@m7s/core';
+import { ApiModule } from '@m7s/api';
+import { AuthModule } from '@m7s/auth';
+import { ObservabilityModule } from '@m7s/observability';
+import { DataSource, PersistenceModule } from '@m7s/persistence';
 import { PLUGINS } from './plugins';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: LoadedConfig): DynamicModule {
+  static forRoot(config: LoadedConfig, dataSource: DataSource): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, PLUGINS), ...CoreModule.enabledPluginModules(config, PLUGINS)],
+      imports: [
+        CoreModule.forRoot(config, PLUGINS),
+        PersistenceModule.forRoot(dataSource),
+        QueueModule,
+        AuthModule,
+        ObservabilityModule,
+        ApiModule,
+        ...CoreModule.enabledPluginModules(config, PLUGINS),
+      ],
     };
   }
 }

@@ -1,6 +1,24 @@
-import type { MediaPlugin } from '@m7s/core';
+import type { ConfigSection, MediaPlugin } from '@m7s/core';
+import { QueueConfig, RedisConfig } from '@m7s/core';
+import { ApiConfig, GrpcConfig } from '@m7s/api';
+import { AuthConfig, StreamAuthConfig } from '@m7s/auth';
 import { flvPlugin } from '@m7s/flv';
+import { MetricsConfig, WebhookConfig } from '@m7s/observability';
+import { DbConfig } from '@m7s/persistence';
 import { rtmpPlugin } from '@m7s/rtmp';
 
 /** Every protocol plugin this build carries; each is loaded only when its config section enables it. */
 export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, flvPlugin];
+
+/** The platform's config sections, validated at boot beside the plugins'. */
+export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
+  { configSection: 'db', configClass: DbConfig },
+  { configSection: 'redis', configClass: RedisConfig },
+  { configSection: 'queue', configClass: QueueConfig },
+  { configSection: 'auth', configClass: AuthConfig },
+  { configSection: 'streamAuth', configClass: StreamAuthConfig },
+  { configSection: 'webhook', configClass: WebhookConfig },
+  { configSection: 'metrics', configClass: MetricsConfig },
+  { configSection: 'api', configClass: ApiConfig },
+  { configSection: 'grpc', configClass: GrpcConfig },
+];

@@ -19,3 +19,7 @@ export * from './logging/logger';
 export * from './core.module';
 export * from './net/batched-writer';
 export * from './net/upgrade';
+export * from './queue/queue.config';
+export * from './queue/work-queue';
+export * from './auth/stream-auth';
+export * from './queue/queue.module';

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
-import type { MediaPlugin } from '../plugin/media-plugin';
+import type { ConfigSection, MediaPlugin } from '../plugin/media-plugin';
 import { CoreConfig, PublishConfig, SubscribeConfig } from './config.schema';
 
 export class ConfigError extends Error {
@@ -20,13 +20,17 @@ export interface LoadConfigOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
   plugins: readonly MediaPlugin[];
-  /** Applied last (tests, and changes made through the API). */
+  /** Platform sections (db, auth, webhook...) validated beside the plugins'. */
+  sections?: readonly ConfigSection[];
+  /** Changes made through the API, kept in the database: above the environment. */
+  persisted?: PlainConfig;
+  /** Applied last (tests). */
   overrides?: PlainConfig;
 }
 
 export interface LoadedConfig {
   core: CoreConfig;
-  /** Validated section per plugin config key. */
+  /** Validated section per plugin and platform config key. */
   sections: Map<string, object>;
   /** The merged plain tree before validation (for display through the API). */
   raw: PlainConfig;
@@ -114,14 +118,16 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     merged = deepMerge(merged, readYaml(userFile));
   }
   merged = deepMerge(merged, configFromEnv(options.env ?? process.env, defaults));
+  if (options.persisted) merged = deepMerge(merged, options.persisted);
   if (options.overrides) merged = deepMerge(merged, options.overrides);
 
   const problems: string[] = [];
   const coreKeys = ['http', 'log', 'publish', 'subscribe', 'name'];
-  const pluginKeys = new Map(options.plugins.map((p) => [p.configSection, p]));
+  const platformSections = options.sections ?? [];
+  const knownKeys = new Set([...coreKeys, ...options.plugins.map((p) => p.configSection), ...platformSections.map((s) => s.configSection)]);
   for (const key of Object.keys(merged)) {
     // Sections of default.yaml whose plugin is not part of this build are ignored; anything else is a typo.
-    if (!coreKeys.includes(key) && !pluginKeys.has(key) && !(key in defaults)) problems.push(`${key}: unknown section`);
+    if (!knownKeys.has(key) && !(key in defaults)) problems.push(`${key}: unknown section`);
   }
   const corePlain = Object.fromEntries(coreKeys.filter((k) => k in merged).map((k) => [k, merged[k]]));
   const core = validateSection(CoreConfig, corePlain, '', problems);
@@ -133,6 +139,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     validateSection(PublishConfig, { ...merged.publish, ...(merged[plugin.configSection]?.publish ?? {}) }, `${plugin.configSection}.publish`, problems);
     validateSection(SubscribeConfig, { ...merged.subscribe, ...(merged[plugin.configSection]?.subscribe ?? {}) }, `${plugin.configSection}.subscribe`, problems);
     sections.set(plugin.configSection, section);
+  }
+  for (const platform of platformSections) {
+    sections.set(platform.configSection, validateSection(platform.configClass, merged[platform.configSection], platform.configSection, problems));
   }
   if (problems.length) throw new ConfigError(problems);
   return { core, sections, raw: merged };

@@ -21,6 +21,8 @@ export class PublishConfig {
   /** Accept the publisher's audio / video. */
   @IsBoolean() audio = true;
   @IsBoolean() video = true;
+  /** URL signing key for publishing; empty = unsigned publishes allowed. */
+  @IsString() key = '';
 }
 
 /** Playing policy; inherited like PublishConfig. */
@@ -34,6 +36,8 @@ export class SubscribeConfig {
   @ByteSize() maxBacklog = 2 * 1024 * 1024;
   /** Audio of a stream with video waits up to this long to leave with the next video frame (fewer writes per player); 0 = send at once. */
   @Duration() writeMergeTime = 40;
+  /** URL signing key for playing; empty = unsigned plays allowed. */
+  @IsString() key = '';
 }
 
 export class HttpConfig {

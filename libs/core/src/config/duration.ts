@@ -1,13 +1,13 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
- * Parses a duration as written in config and URL queries: "500ms", "10s", "1.5m", "2h", or a bare
+ * Parses a duration as written in config and URL queries: "500ms", "10s", "1.5m", "2h", "7d", or a bare
  * number of seconds. Returns milliseconds, or NaN when the text is not a duration.
  */
 export function parseDuration(value: unknown): number {
   if (typeof value === 'number') return value >= 0 ? value * 1000 : NaN;
   if (typeof value !== 'string') return NaN;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
   if (!match) return NaN;
   return Number(match[1]) * UNITS[match[2] ?? 's'];
 }

@@ -1,6 +1,13 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { PluginSectionConfig } from '../config/config.schema';
 
+/** A top-level config section outside the engine's own (db, auth, webhook...): validated at boot like a plugin's. */
+export interface ConfigSection {
+  configSection: string;
+  /** class-validator class for that section, defaults as field initializers. */
+  configClass: new () => object;
+}
+
 /**
  * A protocol module in Monibuca's sense of a plugin: it names itself and its config section, and is
  * left out whole when its section says `enable: false`. The app lists plugins; the engine never

@@ -1,0 +1,2 @@
+export * from './observability.config';
+export * from './observability.module';
