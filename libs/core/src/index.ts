@@ -23,3 +23,4 @@ export * from './queue/queue.config';
 export * from './queue/work-queue';
 export * from './auth/stream-auth';
 export * from './queue/queue.module';
+export * from './errors/app-error';

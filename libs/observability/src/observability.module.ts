@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { WebhookModule } from './webhook/webhook.module';
 
-/** Prometheus metrics, health, webhooks (filled by the observability work). */
-@Module({})
+/** Prometheus metrics, health, webhooks (metrics and health filled by the observability work). */
+@Module({ imports: [WebhookModule] })
 export class ObservabilityModule {}
