@@ -31,6 +31,7 @@ export async function createServer(options: ServerOptions = {}): Promise<INestAp
     await configureApi(app, config);
     const { host, port } = parseListen(config.core.http.listen);
     await app.init();
+    await app.startAllMicroservices();
     refuseUnclaimedUpgrades(app.getHttpServer());
     await app.listen(port, host ?? '0.0.0.0');
     return app;
