@@ -8,3 +8,4 @@ export * from './fixtures';
 export * from './nginx';
 export * from './browser';
 export * from './database';
+export * from './api';

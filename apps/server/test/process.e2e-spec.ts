@@ -40,7 +40,7 @@ describe('the server process', () => {
   it('leaves out a plugin whose section says enable: false', async () => {
     const [http, rtmp] = [await freePort(), await freePort()];
     const server = await startServerProcess({ M7S_HTTP__LISTEN: `127.0.0.1:${http}`, M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`, M7S_RTMP__ENABLE: 'false' });
-    await waitFor(() => server.stdout().includes('Nest application successfully started'), 'the server to start', 30_000);
+    await waitFor(() => portAccepts(http), 'the server to listen', 30_000);
     expect(await portAccepts(rtmp)).toBe(false);
     const flv = await fetch(`http://127.0.0.1:${http}/flv/live/x.flv?waitTimeout=0`);
     expect(flv.status).toBe(404); // the FLV plugin answers: no publisher
@@ -52,7 +52,7 @@ describe('the server process', () => {
   it('shuts down gracefully on SIGTERM with a publisher and a player connected', async () => {
     const [http, rtmp] = [await freePort(), await freePort()];
     const server = await startServerProcess({ M7S_HTTP__LISTEN: `127.0.0.1:${http}`, M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}` });
-    await waitFor(() => server.stdout().includes('Nest application successfully started'), 'the server to start', 30_000);
+    await waitFor(async () => (await portAccepts(http)) && (await portAccepts(rtmp)), 'the server to listen', 30_000);
     const publisher = publishTestPattern({ url: `rtmp://127.0.0.1:${rtmp}/live/bye` });
     const player = playHttpFlv(`http://127.0.0.1:${http}/flv/live/bye.flv`);
     await waitFor(() => framesOf(player).length > 5, 'the player to play', 20_000);

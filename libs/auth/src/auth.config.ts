@@ -11,7 +11,7 @@ export class AuthConfig {
   @ValidateIf((o: AuthConfig) => o.adminPassword !== '') @IsString() @MinLength(8) adminPassword = '';
   @Duration() accessTokenTtl = 15 * 60_000;
   @Duration() refreshTokenTtl = 7 * 24 * 3600_000;
-  /** Login attempts per client address per window. */
+  /** Failed login attempts allowed per client address per window (a successful login does not count). */
   @IsInt() @Min(1) @Max(10_000) loginRateLimit = 10;
   @Duration() loginRateWindow = 60_000;
 }

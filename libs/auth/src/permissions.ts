@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Role } from '@m7s/persistence';
 
 /** What a route or gRPC method needs. */
@@ -27,6 +27,16 @@ export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
 
 export const PERMISSION_KEY = 'm7s:permission';
 export const PUBLIC_KEY = 'm7s:public';
+/** PERMISSION_KEY value of Authenticated(): any signed-in user, whatever the role. */
+export const ANY_ROLE = 'authenticated';
+
+/** Whether a role grants a permission. */
+export function roleHas(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.includes(permission) ?? false;
+}
+
+/** The swagger security name (the API's document declares it as an HTTP bearer scheme). */
+export const BEARER_SECURITY = 'bearer';
 
 /**
  * The one decorator stating what a REST route or gRPC method needs: enforced by the auth guard and shown
@@ -35,9 +45,19 @@ export const PUBLIC_KEY = 'm7s:public';
 export function RequirePermission(permission: Permission): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(PERMISSION_KEY, permission),
-    ApiBearerAuth('bearer'),
+    ApiBearerAuth(BEARER_SECURITY),
+    ApiExtension('x-permission', permission),
     ApiUnauthorizedResponse({ description: 'No token, or an expired or revoked one (UNAUTHENTICATED)' }),
     ApiForbiddenResponse({ description: `The user's role lacks the \`${permission}\` permission (PERMISSION_DENIED)` }),
+  );
+}
+
+/** A route or gRPC method for any signed-in user, whatever the role (userinfo, logout). */
+export function Authenticated(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(PERMISSION_KEY, ANY_ROLE),
+    ApiBearerAuth(BEARER_SECURITY),
+    ApiUnauthorizedResponse({ description: 'No token, or an expired or revoked one (UNAUTHENTICATED)' }),
   );
 }
 

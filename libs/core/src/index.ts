@@ -23,4 +23,8 @@ export * from './queue/queue.config';
 export * from './queue/work-queue';
 export * from './auth/stream-auth';
 export * from './queue/queue.module';
+export * from './queue/job-store';
+export * from './queue/backoff';
+export * from './queue/embedded-work-queue';
+export * from './queue/bullmq-work-queue';
 export * from './errors/app-error';

@@ -1,21 +1,27 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { BatchedWriter, ConfigService, StreamError, StreamErrorCode, StreamRegistry } from '@m7s/core';
+import { BatchedWriter, ConfigService, StreamAuth, StreamError, StreamErrorCode, StreamRegistry } from '@m7s/core';
+import { Public } from '@m7s/auth';
 import { FlvSink } from './flv-sink';
 import { parseFlvPath } from './flv-path';
 
 const REFUSAL_STATUS: Partial<Record<StreamErrorCode, number>> = { WAIT_TIMEOUT: 404, STREAM_NOT_FOUND: 404, SHUTDOWN: 503, UNAUTHORIZED: 403 };
 
-/** HTTP-FLV: GET /flv/{streamPath}.flv streams FLV until the publisher leaves or the client goes. */
+/**
+ * HTTP-FLV: GET /flv/{streamPath}.flv streams FLV until the publisher leaves or the client goes.
+ * Public for the API guard: players are checked by stream auth (URL signing, the hook) instead.
+ */
+@Public()
 @Controller('flv')
 export class FlvController {
   constructor(
     private readonly registry: StreamRegistry,
     private readonly config: ConfigService,
+    private readonly auth: StreamAuth,
   ) {}
 
   @Get('*path')
-  play(@Req() req: Request, @Res() res: Response): void {
+  async play(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (this.config.core.http.cors) res.setHeader('Access-Control-Allow-Origin', '*');
     const url = new URL(req.originalUrl, 'http://localhost');
     const streamPath = parseFlvPath(url.pathname);
@@ -24,6 +30,16 @@ export class FlvController {
       return;
     }
     const socket = req.socket;
+    const remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    try {
+      await this.auth.authorize({ action: 'play', protocol: 'http-flv', streamPath, query: url.searchParams, remoteAddress });
+    } catch (error) {
+      if (!(error instanceof StreamError)) throw error;
+      if (!res.destroyed) this.refuse(res, error);
+      return;
+    }
+    // The player may have gone while it was being authorized.
+    if (res.destroyed || socket.destroyed) return;
     socket.setNoDelay(true);
     // Tags go straight to the socket once the headers are out, already framed as HTTP chunks (the
     // chunk of a frame is built once for every player); res.end() writes the last chunk.
@@ -51,7 +67,7 @@ export class FlvController {
     try {
       subscriber = this.registry.subscribe(
         streamPath,
-        { protocol: 'http-flv', remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, query: url.searchParams },
+        { protocol: 'http-flv', remoteAddress, query: url.searchParams },
         sink,
       );
     } catch (error) {

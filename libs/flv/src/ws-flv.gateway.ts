@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { claimUpgrade, StreamError, StreamRegistry } from '@m7s/core';
+import { claimUpgrade, StreamAuth, StreamError, StreamRegistry } from '@m7s/core';
 import { FlvSink } from './flv-sink';
 import { parseFlvPath } from './flv-path';
 
@@ -18,6 +18,7 @@ export class WsFlvGateway implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly registry: StreamRegistry,
+    private readonly auth: StreamAuth,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -41,26 +42,43 @@ export class WsFlvGateway implements OnApplicationBootstrap, OnApplicationShutdo
     const streamPath = parseFlvPath(url.pathname);
     if (!streamPath) return;
     claimUpgrade(socket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.play(ws, req, streamPath, url.searchParams));
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.play(ws, req, streamPath, url.searchParams));
   }
 
-  private play(ws: WebSocket, req: IncomingMessage, streamPath: string, query: URLSearchParams): void {
+  private async play(ws: WebSocket, req: IncomingMessage, streamPath: string, query: URLSearchParams): Promise<void> {
+    const remoteAddress = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    ws.on('error', (error) => this.logger.warn({ msg: 'websocket error', streamPath, remoteAddress, error: error.message }));
+    try {
+      await this.auth.authorize({ action: 'play', protocol: 'ws-flv', streamPath, query, remoteAddress });
+    } catch (error) {
+      const reason = error instanceof StreamError ? `${error.code}: ${error.message}` : 'UNAUTHORIZED: stream authorization failed';
+      if (!(error instanceof StreamError)) this.logger.error({ msg: 'stream authorization failed', streamPath, error: String(error) });
+      ws.close(1008, truncateReason(reason));
+      return;
+    }
+    // The player may have gone while it was being authorized.
+    if (ws.readyState !== WebSocket.OPEN) return;
     const sink = new FlvSink({
       write: (chunk) => ws.send(chunk, { binary: true }),
       backlog: () => ws.bufferedAmount,
       end: () => ws.close(1000, 'end of stream'),
     });
-    const remoteAddress = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     try {
       const subscriber = this.registry.subscribe(streamPath, { protocol: 'ws-flv', remoteAddress, query }, sink);
       ws.on('close', () => {
         subscriber.bytesSent = sink.bytesSent;
         this.registry.unsubscribe(subscriber, 'client closed');
       });
-      ws.on('error', (error) => this.logger.warn({ msg: 'websocket error', streamPath, remoteAddress, error: error.message }));
     } catch (error) {
       if (!(error instanceof StreamError)) throw error;
-      ws.close(1008, `${error.code}: ${error.message}`.slice(0, 120));
+      ws.close(1008, truncateReason(`${error.code}: ${error.message}`));
     }
   }
+}
+
+/** A close reason must fit in 123 bytes of UTF-8. */
+function truncateReason(reason: string): string {
+  let text = reason.slice(0, 123);
+  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+  return text;
 }

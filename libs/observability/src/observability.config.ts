@@ -1,12 +1,14 @@
-import { IsArray, IsBoolean, IsInt, IsObject, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min } from 'class-validator';
 import { Duration } from '@m7s/core';
+import { IsHttpUrlList, IsWebhookEventUrls } from './webhook/webhook-url.validator';
 
-/** `webhook` section: domain events POSTed to URLs, each delivery a retried job. */
+/** `webhook` section: domain events POSTed to URLs, each delivery a retried job (payload: README.md, Webhooks). */
 export class WebhookConfig {
-  /** URLs that receive every event. */
-  @IsArray() @IsString({ each: true }) urls: string[] = [];
+  /** http(s) URLs that receive every event. */
+  @IsHttpUrlList() urls: string[] = [];
   /** Per event name (publish_start, publish_end, subscribe_start, subscribe_end, record_start, record_end, pull_start, pull_end, push_start, push_end, keep_alive): more URLs. */
-  @IsObject() events: Record<string, string[]> = {};
+  @IsWebhookEventUrls() events: Record<string, string[]> = {};
+  /** Per delivery attempt. */
   @Duration() timeout = 5000;
   /** Delivery attempts before a delivery is given up. */
   @IsInt() @Min(1) @Max(100) attempts = 10;

@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { SettingsService } from './settings.service';
+import { JobStore } from '@m7s/core';
+import { TypeormJobStore } from './job-store';
 
 @Injectable()
 class CloseDatabase implements OnApplicationShutdown {
@@ -30,8 +32,8 @@ export class PersistenceModule {
         }),
         TypeOrmModule.forFeature(ENTITIES),
       ],
-      providers: [SettingsService, CloseDatabase],
-      exports: [TypeOrmModule, SettingsService],
+      providers: [SettingsService, CloseDatabase, { provide: JobStore, useFactory: (ds: DataSource) => new TypeormJobStore(ds), inject: [DataSource] }],
+      exports: [TypeOrmModule, SettingsService, JobStore],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
-import { Publisher, StreamError, StreamRegistry, Subscriber } from '@m7s/core';
+import { Publisher, StreamAuth, StreamError, StreamRegistry, Subscriber } from '@m7s/core';
 import type { RtmpConfig } from './rtmp.config';
 import { RtmpConnection } from './rtmp-connection';
 import { RtmpIngest } from './rtmp-ingest';
@@ -29,12 +29,19 @@ import {
 
 /** A client may open this many NetStreams on one connection. */
 const MAX_STREAMS_PER_CONNECTION = 8;
+/** Media a publisher sends before its authorization is settled is kept up to this, then dropped. */
+const MAX_EARLY_MESSAGES = 256;
+const MAX_EARLY_BYTES = 4 * 1024 * 1024;
 
 interface NetStream {
   id: number;
   publisher?: Publisher;
   ingest?: RtmpIngest;
   subscriber?: Subscriber;
+  /** Bumped by every publish, play and release, so an authorization that settles late knows it is stale. */
+  attempt: number;
+  /** Messages of a publish still being authorized, replayed once it starts. */
+  early?: { messages: RtmpMessage[]; bytes: number };
 }
 
 /** One client of the RTMP server: connect, createStream, then publish or play on its NetStreams. */
@@ -50,6 +57,7 @@ export class RtmpServerSession {
   constructor(
     socket: Socket,
     private readonly registry: StreamRegistry,
+    private readonly auth: StreamAuth,
     private readonly config: RtmpConfig,
     private readonly protocol: 'rtmp' | 'rtmps',
     onClosed: (session: RtmpServerSession) => void,
@@ -79,6 +87,9 @@ export class RtmpServerSession {
     const stream = this.streams.get(msg.streamId);
     if (stream?.ingest) {
       stream.ingest.handle(msg);
+    } else if (stream?.early && stream.early.messages.length < MAX_EARLY_MESSAGES && stream.early.bytes + msg.payload.length <= MAX_EARLY_BYTES) {
+      stream.early.messages.push(msg);
+      stream.early.bytes += msg.payload.length;
     }
     // Media for a stream that is not publishing (or after unpublish) is ignored, like other servers do.
   }
@@ -147,7 +158,7 @@ export class RtmpServerSession {
       return;
     }
     const id = this.nextStreamId++;
-    this.streams.set(id, { id });
+    this.streams.set(id, { id, attempt: 0 });
     this.conn.send(commandMessage(encodeResult(cmd.transactionId, null, id)));
   }
 
@@ -163,11 +174,43 @@ export class RtmpServerSession {
     return stream;
   }
 
+  /**
+   * Runs `then` once stream auth allows the request, unless the connection closed or the NetStream was
+   * released or reused meanwhile; a refusal answers with `refusal` and closes.
+   */
+  private authorized(stream: NetStream, action: 'publish' | 'play', streamPath: string, query: URLSearchParams, refusal: NetStatusEntry, then: () => void): void {
+    const attempt = ++stream.attempt;
+    const current = () => !this.conn.closed && this.streams.get(stream.id) === stream && stream.attempt === attempt;
+    this.auth
+      .authorize({ action, protocol: this.protocol, streamPath, query, remoteAddress: this.conn.remoteAddress })
+      .then(
+        () => {
+          if (current()) then();
+        },
+        (error: unknown) => {
+          if (!current()) return;
+          if (error instanceof StreamError) return this.refuse(stream.id, error, refusal);
+          this.logger.error({ msg: 'stream authorization failed', streamPath, error: String(error) });
+          this.refuse(stream.id, new StreamError('UNAUTHORIZED', 'stream authorization failed'), refusal);
+        },
+      )
+      // Off the socket's call stack: what would have been a protocol error closes this connection only.
+      .catch((error: unknown) => this.conn.close('protocol error', error));
+  }
+
   private publish(cmd: RtmpCommand, streamId: number): void {
     const stream = this.netStream(streamId);
     if (!stream) return;
     if (!this.app) return this.conn.close('publish before connect', new Error('publish before connect'));
     const { streamPath, query } = this.streamPathOf(cmd);
+    stream.early = { messages: [], bytes: 0 };
+    this.authorized(stream, 'publish', streamPath, query, NetStatus.PublishDenied, () => this.startPublish(stream, streamPath, query));
+  }
+
+  private startPublish(stream: NetStream, streamPath: string, query: URLSearchParams): void {
+    const streamId = stream.id;
+    const early = stream.early?.messages ?? [];
+    stream.early = undefined;
     try {
       const publisher = this.registry.publish(streamPath, { protocol: this.protocol, remoteAddress: this.conn.remoteAddress, query });
       publisher.onStop = (error) => {
@@ -180,6 +223,7 @@ export class RtmpServerSession {
     } catch (error) {
       this.refuse(streamId, error, error instanceof StreamError && error.code === 'STREAM_BUSY' ? NetStatus.PublishBadName : NetStatus.PublishDenied);
     }
+    for (const msg of early) stream.ingest?.handle(msg);
   }
 
   private play(cmd: RtmpCommand, streamId: number): void {
@@ -188,6 +232,11 @@ export class RtmpServerSession {
     if (!this.app) return this.conn.close('play before connect', new Error('play before connect'));
     if (stream.subscriber) this.release(streamId, 'play again');
     const { streamPath, query } = this.streamPathOf(cmd);
+    this.authorized(stream, 'play', streamPath, query, NetStatus.PlayFailed, () => this.startPlay(stream, streamPath, query));
+  }
+
+  private startPlay(stream: NetStream, streamPath: string, query: URLSearchParams): void {
+    const streamId = stream.id;
     this.conn.send(buildStreamIsRecorded(streamId));
     this.conn.send(buildStreamBegin(streamId));
     this.status(streamId, NetStatus.PlayReset, `playing and resetting ${streamPath}`);
@@ -219,6 +268,8 @@ export class RtmpServerSession {
   private release(streamId: number, reason: string): void {
     const stream = this.streams.get(streamId);
     if (!stream) return;
+    stream.attempt++;
+    stream.early = undefined;
     if (stream.publisher) {
       stream.publisher.close(reason);
       stream.publisher = undefined;

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConfigService, parseListen, StreamRegistry } from '@m7s/core';
+import { ConfigService, parseListen, StreamAuth, StreamRegistry } from '@m7s/core';
 import type { RtmpConfig } from './rtmp.config';
 import { RtmpServerSession } from './rtmp-server-session';
 
@@ -17,6 +17,7 @@ export class RtmpServerService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     configService: ConfigService,
     private readonly registry: StreamRegistry,
+    private readonly auth: StreamAuth,
   ) {
     this.config = configService.section<RtmpConfig>('rtmp');
   }
@@ -63,7 +64,7 @@ export class RtmpServerService implements OnApplicationBootstrap, OnApplicationS
       socket.destroy();
       return;
     }
-    const session = new RtmpServerSession(socket, this.registry, this.config, protocol, (s) => this.sessions.delete(s));
+    const session = new RtmpServerSession(socket, this.registry, this.auth, this.config, protocol, (s) => this.sessions.delete(s));
     this.sessions.add(session);
   }
 }

@@ -42,6 +42,11 @@ export class RtmpSink implements SubscriberSink {
     return this.conn.backlog;
   }
 
+  /** Everything the connection sent (handshake and commands included). */
+  get bytesSent(): number {
+    return this.conn.bytesSent;
+  }
+
   start(tracks: TrackSet, policy: SubscribeConfig): void {
     this.audioDeferMs = tracks.video ? policy.writeMergeTime : 0;
     if (this.waitingForPublisher) {

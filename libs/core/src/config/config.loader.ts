@@ -34,6 +34,8 @@ export interface LoadedConfig {
   sections: Map<string, object>;
   /** The merged plain tree before validation (for display through the API). */
   raw: PlainConfig;
+  /** What it was loaded from, so a change made through the API can be validated by loading again. */
+  options?: LoadConfigOptions;
 }
 
 /** The directory holding package.json and config/default.yaml, found from this file's location. */
@@ -144,5 +146,5 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     sections.set(platform.configSection, validateSection(platform.configClass, merged[platform.configSection], platform.configSection, problems));
   }
   if (problems.length) throw new ConfigError(problems);
-  return { core, sections, raw: merged };
+  return { core, sections, raw: merged, options };
 }

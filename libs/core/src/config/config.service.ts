@@ -1,3 +1,4 @@
+import { Logger, LogLevel } from '@nestjs/common';
 import { PublishConfig, SubscribeConfig, CoreConfig } from './config.schema';
 import { LoadedConfig, PlainConfig, validateSection } from './config.loader';
 import { StreamError } from '../stream/stream.errors';
@@ -9,11 +10,32 @@ const QUERY_SUBSCRIBE_KEYS = ['waitTimeout', 'audio', 'video'] as const;
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
-/** Config as loaded at boot; the effective publish/subscribe policy of a protocol and a URL query. */
+const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+/**
+ * The effective config (loaded at boot, replaced when a change made through the API applies) and the
+ * publish/subscribe policy of a protocol and a URL query. Read it at use time to follow such changes.
+ */
 export class ConfigService {
   private readonly policyCache = new Map<string, PublishConfig | SubscribeConfig>();
 
-  constructor(private readonly loaded: LoadedConfig) {}
+  constructor(private loaded: LoadedConfig) {}
+
+  /** What the config was loaded from (to validate a change by loading again). */
+  get loadedConfig(): LoadedConfig {
+    return this.loaded;
+  }
+
+  /**
+   * Swaps in a newly loaded config: policies of new sessions, the log level and every section read at use
+   * time follow at once; what was read at boot (listeners, database...) keeps its value until a restart.
+   */
+  replace(loaded: LoadedConfig): void {
+    const levelChanged = loaded.core.log.level !== this.loaded.core.log.level;
+    this.loaded = loaded;
+    this.policyCache.clear();
+    if (levelChanged) Logger.overrideLogger(LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(loaded.core.log.level as LogLevel) + 1));
+  }
 
   get core(): CoreConfig {
     return this.loaded.core;

@@ -35,6 +35,21 @@ export interface RelayEvent extends StreamEventBase {
   reason?: string;
 }
 
+/** A recording file opened (record_start) or closed (record_end); emitted by the recorders. */
+export interface RecordEvent extends StreamEventBase {
+  /** The recordings row, once stored. */
+  recordingId?: string;
+  /** mp4 | flv | hls ... */
+  format: string;
+  filePath: string;
+  /** record_end: ms of media written. */
+  duration?: number;
+  /** record_end: bytes written. */
+  size?: number;
+  /** record_end: why it closed (publisher left, file split, stopped...). */
+  reason?: string;
+}
+
 /** Every domain event by name. Webhooks, metrics, analytics and the cluster listen; protocol code only emits through the engine. */
 export interface EngineEventMap {
   publish_start: PublishEvent;
@@ -46,6 +61,8 @@ export interface EngineEventMap {
   pull_end: RelayEvent;
   push_start: RelayEvent;
   push_end: RelayEvent;
+  record_start: RecordEvent;
+  record_end: RecordEvent;
 }
 
 /** The one event bus. Listeners must not throw; a throwing listener is isolated and logged by the caller. */

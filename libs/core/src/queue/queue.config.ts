@@ -15,8 +15,8 @@ export class QueueConfig {
   @IsInt() @Min(1) @Max(256) concurrency = 4;
   /** Embedded driver: how often the database is checked for due jobs when idle. */
   @Duration() pollInterval = 500;
-  /** A job running longer than this is considered lost (crashed worker) and runs again. */
-  @Duration() lockTimeout = 5 * 60_000;
+  /** Embedded driver: a running job's claim, renewed while it runs; one not renewed this long (crashed worker) runs again. */
+  @Duration() @Min(1000) lockTimeout = 30_000;
   /** Finished jobs are kept this long (for the API and for deduplication), then removed. */
   @Duration() keepFinished = 24 * 3600_000;
 }

@@ -45,6 +45,14 @@ export abstract class WorkQueue {
   abstract counts(queue: string): Promise<QueueCounts>;
   /** Names of the queues that have a handler. */
   abstract queueNames(): string[];
+  /** Declares the handler of a queue; the QueueModule does it for every @JobHandler method at bootstrap. */
+  abstract register<T>(queue: string, handler: JobHandlerFn<T>, options?: Omit<JobHandlerOptions, 'queue'>): void;
+  /** Starts running the jobs of the registered queues. */
+  abstract start(): Promise<void>;
+  /** Takes no new job and waits for the running ones; jobs added from now on are stored and run on the next start. */
+  abstract stop(): Promise<void>;
+  /** stop(), then waits for the adds under way and releases connections and timers. */
+  abstract close(): Promise<void>;
 }
 
 export const JOB_HANDLER = 'm7s:job-handler';

@@ -39,6 +39,11 @@ export class Publisher {
     return this.stream.path;
   }
 
+  /** Payload bytes of every frame written so far (counted per track on the write path). */
+  get bytesReceived(): number {
+    return (this.tracks.video?.bytes ?? 0) + (this.tracks.audio?.bytes ?? 0);
+  }
+
   setTrack(config: TrackConfig): void {
     if (this.closed) return;
     if (config.kind === 'video' ? !this.policy.video : !this.policy.audio) return;

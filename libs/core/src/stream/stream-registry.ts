@@ -32,6 +32,8 @@ export function normalizeStreamPath(path: string): string {
 export class StreamRegistry implements StreamHost {
   private readonly logger = new Logger('StreamRegistry');
   private readonly streams = new Map<string, Stream>();
+  /** alias -> target stream path: players asking for the alias get the target. */
+  private readonly aliases = new Map<string, string>();
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
@@ -81,10 +83,10 @@ export class StreamRegistry implements StreamHost {
     return publisher;
   }
 
-  /** Adds a player; it starts at once if the stream is live, else waits for a publisher. */
+  /** Adds a player; it starts at once if the stream is live, else waits for a publisher. An alias plays its target. */
   subscribe(path: string, info: ClientInfo, sink: SubscriberSink): Subscriber {
     if (this.shuttingDown) throw new StreamError('SHUTDOWN', 'server is shutting down');
-    const streamPath = normalizeStreamPath(path);
+    const streamPath = this.resolveAlias(normalizeStreamPath(path));
     const policy = this.config.subscribePolicy(info.protocol, info.query);
     const stream = this.streams.get(streamPath) ?? this.createStream(streamPath);
     const subscriber = new Subscriber(this.newId(), streamPath, info, policy, sink);
@@ -107,6 +109,42 @@ export class StreamRegistry implements StreamHost {
     const publisher = this.streams.get(path)?.publisher;
     if (!publisher) return false;
     publisher.stop(error);
+    return true;
+  }
+
+  /** Players of `alias` get `streamPath` from now on (both already normalized). */
+  setAlias(alias: string, streamPath: string): void {
+    this.aliases.set(alias, streamPath);
+  }
+
+  removeAlias(alias: string): boolean {
+    return this.aliases.delete(alias);
+  }
+
+  /** The target of an alias, or the path itself. */
+  resolveAlias(path: string): string {
+    return this.aliases.get(path) ?? path;
+  }
+
+  aliasList(): { alias: string; streamPath: string }[] {
+    return [...this.aliases].map(([alias, streamPath]) => ({ alias, streamPath }));
+  }
+
+  /** A player by id, waiting or playing, on any stream. */
+  findSubscriber(id: string): Subscriber | undefined {
+    for (const stream of this.streams.values()) {
+      for (const subscriber of stream.subscribers) if (subscriber.id === id) return subscriber;
+    }
+    return undefined;
+  }
+
+  /** Ends one player (operator action); its adapter is told to disconnect it. */
+  stopSubscriber(id: string, error = new StreamError('STOPPED', 'stopped by an operator')): boolean {
+    const subscriber = this.findSubscriber(id);
+    const stream = subscriber && this.streams.get(subscriber.streamPath);
+    if (!subscriber || !stream) return false;
+    this.endSubscriber(stream, subscriber, error);
+    this.removeIfUnused(stream);
     return true;
   }
 

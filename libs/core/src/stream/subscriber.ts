@@ -26,6 +26,8 @@ export interface SubscriberSink {
   publisherLeft(): boolean;
   /** The engine ends this player (no publisher in time, stopped by an operator, shutdown). */
   end(error: StreamError): void;
+  /** Bytes written to the client so far, when the sink counts them (read live by metrics). */
+  readonly bytesSent?: number;
 }
 
 const DROP_LOG_INTERVAL_MS = 10_000;
@@ -40,8 +42,7 @@ export class Subscriber {
   framesSent = 0;
   /** How many publishers this player has been started on (an RTMP player may outlive one). */
   starts = 0;
-  /** Maintained by the adapter. */
-  bytesSent = 0;
+  private reportedBytesSent = 0;
   private publisher: Publisher | undefined;
   private sentVersion = { video: 0, audio: 0 };
   private needKeyFrame = false;
@@ -56,6 +57,15 @@ export class Subscriber {
     readonly policy: SubscribeConfig,
     readonly sink: SubscriberSink,
   ) {}
+
+  /** Bytes written to the client: live from the sink when it counts them, else what the adapter last set. */
+  get bytesSent(): number {
+    return this.sink.bytesSent ?? this.reportedBytesSent;
+  }
+
+  set bytesSent(bytes: number) {
+    this.reportedBytesSent = bytes;
+  }
 
   /** Called by the stream when its publisher is ready (or at once if it already is). */
   begin(publisher: Publisher, backlog: Iterable<AVFrame>): void {

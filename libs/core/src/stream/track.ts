@@ -6,8 +6,11 @@ import type { AudioConfig, MediaKind, TrackConfig, VideoConfig } from '@m7s/medi
  */
 export class Track<C extends TrackConfig = TrackConfig> {
   version = 1;
+  /** Frames and payload bytes the publisher wrote to this track (read by metrics to compute fps and bitrate). */
   frames = 0;
   bytes = 0;
+  /** When the counters started at 0. */
+  readonly createdAt = Date.now();
   private cache = new Map<string, unknown>();
 
   constructor(public config: C) {}

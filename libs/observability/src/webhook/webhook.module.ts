@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { WebhookService } from './webhook.service';
 
-/** Domain events delivered to configured URLs as retried jobs (filled by the webhook work). */
-@Module({})
+/** Domain events delivered to the configured URLs, each delivery a retried `webhook` job. */
+@Module({ providers: [WebhookService], exports: [WebhookService] })
 export class WebhookModule {}
