@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
+import { BEARER_SECURITY } from '@m7s/auth';
 import type { LoadedConfig } from '@m7s/core';
 import type { ApiConfig } from './api.config';
 import { serverVersion } from './common/version';
@@ -22,7 +23,7 @@ export function buildOpenApiDocument(app: INestApplication) {
         'NOT_FOUND, STREAM_NOT_FOUND...) mapped to the HTTP status.',
     )
     .setVersion(serverVersion())
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /api/auth/login' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /api/auth/login' }, BEARER_SECURITY)
     .build();
   const document = SwaggerModule.createDocument(app, builder);
   // Media routes (/flv/...) are plugins' own protocols, not the admin API.

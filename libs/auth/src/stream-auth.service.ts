@@ -3,8 +3,6 @@ import { ConfigService, normalizeStreamPath, StreamAccessRequest, StreamAuth, St
 import type { StreamAuthConfig } from './auth.config';
 import { EXPIRE_PARAM, SIGNATURE_PARAM, verifyStreamSignature } from './url-signing';
 
-/** Wire protocols whose publish/subscribe blocks live in another config section. */
-const CONFIG_SECTION_OF: Record<string, string> = { rtmps: 'rtmp', 'http-flv': 'flv', 'ws-flv': 'flv' };
 
 /**
  * Stream authorization for every protocol: first the URL signature (when the protocol's publish.key /
@@ -29,8 +27,7 @@ export class StreamAuthService extends StreamAuth {
   }
 
   private checkSignature(request: StreamAccessRequest, streamPath: string): void {
-    const section = CONFIG_SECTION_OF[request.protocol] ?? request.protocol;
-    const key = request.action === 'publish' ? this.config.publishPolicy(section).key : this.config.subscribePolicy(section).key;
+    const key = request.action === 'publish' ? this.config.publishPolicy(request.protocol).key : this.config.subscribePolicy(request.protocol).key;
     if (!key) return;
     const check = verifyStreamSignature(key, streamPath, request.query.get(SIGNATURE_PARAM), request.query.get(EXPIRE_PARAM), Date.now() / 1000);
     if (!check.ok) this.deny(request, streamPath, `${request.action} ${streamPath} refused: ${check.reason}`);

@@ -11,6 +11,7 @@ export const flvPlugin: MediaPlugin = {
   name: 'flv',
   version: '1.0.0',
   configSection: 'flv',
+  protocols: ['http-flv', 'ws-flv'],
   configClass: FlvConfig,
   module: FlvModule,
 };

@@ -11,6 +11,7 @@ export const rtmpPlugin: MediaPlugin = {
   name: 'rtmp',
   version: '1.0.0',
   configSection: 'rtmp',
+  protocols: ['rtmp', 'rtmps'],
   configClass: RtmpConfig,
   module: RtmpModule,
 };

@@ -179,7 +179,8 @@ export class ConfigApiService {
    */
   private appliesLive(path: string[]): boolean {
     const [section, key, sub] = path;
-    if (section === 'name' || section === 'publish' || section === 'subscribe') return true;
+    // streamAuth is read at every publish/play.
+    if (section === 'name' || section === 'publish' || section === 'subscribe' || section === 'streamAuth') return true;
     if (section === 'log') return key === 'level';
     if (section === 'http') return key === 'cors';
     const isPlugin = this.plugins.plugins.some((p) => p.configSection === section);

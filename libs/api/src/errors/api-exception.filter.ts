@@ -35,6 +35,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       if (status.unexpected) logger.error({ msg: 'gRPC call failed', error: exception instanceof Error ? exception.stack : String(exception) });
       const metadata = new Metadata();
       metadata.set('error-code', status.reason);
+      // grpc-js sends `code` as the status and `details` as its message.
       return throwError(() => ({ code: status.code, message: status.message, details: status.message, metadata }));
     }
     if (host.getType() !== 'http') throw exception;

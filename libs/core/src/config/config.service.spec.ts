@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config.loader';
 import { ConfigService } from './config.service';
+import { PluginSectionConfig } from './config.schema';
 
 describe('ConfigService.replace', () => {
   // The levels of log.level: log (the default).
@@ -26,5 +27,17 @@ describe('ConfigService.replace', () => {
     expect(Logger.isLevelEnabled('debug')).toBe(true);
     service.replace(loadConfig({ plugins: [], env: {}, persisted: { log: { level: 'warn' } } }));
     expect(Logger.isLevelEnabled('log')).toBe(false);
+  });
+});
+
+describe('ConfigService policies per protocol', () => {
+  const flv = { name: 'flv', version: '1', configSection: 'flv', protocols: ['http-flv', 'ws-flv'], configClass: PluginSectionConfig, module: class {} };
+
+  it("reads a wire protocol's blocks from its plugin's section (http-flv and ws-flv from flv)", () => {
+    const service = new ConfigService(loadConfig({ plugins: [flv], env: {}, overrides: { flv: { subscribe: { waitTimeout: '3s' } } } }));
+    expect(service.sectionOfProtocol('ws-flv')).toBe('flv');
+    expect(service.subscribePolicy('http-flv').waitTimeout).toBe(3000);
+    expect(service.subscribePolicy('ws-flv').waitTimeout).toBe(3000);
+    expect(service.subscribePolicy('rtmp').waitTimeout).toBe(10_000);
   });
 });

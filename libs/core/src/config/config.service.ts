@@ -60,6 +60,11 @@ export class ConfigService {
     return this.policy('subscribe', SubscribeConfig, QUERY_SUBSCRIBE_KEYS, protocol, query);
   }
 
+  /** The config section holding a wire protocol's publish/subscribe blocks: http-flv and ws-flv read `flv`, rtmps reads `rtmp`. */
+  sectionOfProtocol(protocol: string): string {
+    return this.loaded.options?.plugins.find((p) => p.protocols.includes(protocol))?.configSection ?? protocol;
+  }
+
   private policy<T extends PublishConfig | SubscribeConfig>(
     block: 'publish' | 'subscribe',
     cls: new () => T,
@@ -85,7 +90,8 @@ export class ConfigService {
       if (cached) return cached as T;
     }
     const raw = this.loaded.raw;
-    const plain = { ...(raw[block] ?? {}), ...((protocol && raw[protocol]?.[block]) || {}), ...fromQuery };
+    const section = protocol && this.sectionOfProtocol(protocol);
+    const plain = { ...(raw[block] ?? {}), ...((section && raw[section]?.[block]) || {}), ...fromQuery };
     const problems: string[] = [];
     const result = validateSection(cls, plain, block, problems);
     if (problems.length) throw new StreamError('BAD_QUERY', problems.join('; '));

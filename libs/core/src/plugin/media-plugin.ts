@@ -18,6 +18,8 @@ export interface MediaPlugin {
   version: string;
   /** The top-level key of its settings in the config files. */
   configSection: string;
+  /** Wire protocol names its sessions report (ClientInfo.protocol), whose publish/subscribe policy is read from its section. */
+  protocols: readonly string[];
   /** class-validator class for that section (extends PluginSectionConfig, defaults as field initializers). */
   configClass: new () => PluginSectionConfig;
   /** The Nest module that implements it; imported only when enabled. */
