@@ -4,6 +4,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { AppError, normalizeStreamPath } from '@m7s/core';
 import {
+  Authenticated,
   AuthService,
   AuthUser,
   CreateUserDto,
@@ -121,14 +122,14 @@ export class GrpcApiController {
   }
 
   @GrpcMethod(SERVICE, 'Logout')
-  @RequirePermission(Permission.Read)
+  @Authenticated()
   async logout(@Payload() _request: Empty, @CurrentUser() user: AuthUser) {
     await this.auth.logout(user);
     return { success: true };
   }
 
   @GrpcMethod(SERVICE, 'UserInfo')
-  @RequirePermission(Permission.Read)
+  @Authenticated()
   async userInfo(@Payload() _request: Empty, @CurrentUser() user: AuthUser) {
     return grpcUser(await this.users.get(user.id));
   }
