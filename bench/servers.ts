@@ -101,11 +101,15 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): () =>
 }
 
 export async function startM7s(o: StartOptions): Promise<ServerHandle> {
-  const [http, rtmp] = [await freePort(), await freePort()];
+  const [http, rtmp, grpc] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     M7S_HTTP__LISTEN: `127.0.0.1:${http}`,
     M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`,
+    M7S_GRPC__LISTEN: `127.0.0.1:${grpc}`,
+    // Its own SQLite file in the run's temp dir, and a known admin password (no first-start banner).
+    M7S_DB__PATH: join(o.tmpDir, `m7s-${http}.db`),
+    M7S_AUTH__ADMINPASSWORD: 'bench-admin-password',
     // An empty env value reads as YAML null, which the validator refuses; '""' is the empty string.
     M7S_RTMP__TLS__LISTEN: '""',
     M7S_LOG__LEVEL: 'warn',
@@ -177,6 +181,8 @@ export async function buildM7s(tmpDir: string): Promise<string> {
   mkdirSync(join(out, 'config'), { recursive: true });
   copyFileSync(join(ROOT, 'config/default.yaml'), join(out, 'config/default.yaml'));
   copyFileSync(join(ROOT, 'package.json'), join(out, 'package.json'));
+  mkdirSync(join(out, 'libs/api/proto'), { recursive: true });
+  copyFileSync(join(ROOT, 'libs/api/proto/m7s.proto'), join(out, 'libs/api/proto/m7s.proto'));
   if (!existsSync(join(out, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
   return main;
 }
