@@ -15,3 +15,6 @@ export * from './codecs/g711';
 export * from './flv/flv-tag';
 export * from './flv/flv-codec';
 export * from './flv/flv-metadata';
+export * from './rtp/rtp-packet';
+export * from './rtp/h264-rtp';
+export * from './rtp/opus-rtp';
