@@ -106,6 +106,7 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
     ...process.env,
     M7S_HTTP__LISTEN: `127.0.0.1:${http}`,
     M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`,
+    M7S_RTSP__LISTEN: `127.0.0.1:${await freePort()}`,
     M7S_GRPC__LISTEN: `127.0.0.1:${grpc}`,
     // Its own SQLite file in the run's temp dir, and a known admin password (no first-start banner).
     M7S_DB__PATH: join(o.tmpDir, `m7s-${http}.db`),

@@ -9,3 +9,4 @@ export * from './nginx';
 export * from './browser';
 export * from './database';
 export * from './api';
+export * from './rtsp';

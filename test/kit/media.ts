@@ -16,9 +16,11 @@ export interface PublishOptions {
   /** x264 preset (default ultrafast) and tune (default zerolatency; '' for none, which allows B-frames) */
   preset?: string;
   tune?: string;
+  /** For rtsp:// urls: RTP over the RTSP connection (default) or over UDP. */
+  rtspTransport?: 'tcp' | 'udp';
 }
 
-/** ffmpeg publishing a live H.264 + AAC test pattern in real time to an RTMP url. */
+/** ffmpeg publishing a live H.264 + AAC test pattern in real time to an RTMP (or RTSP) url. */
 export function publishTestPattern(o: PublishOptions): Tracked {
   const fps = o.fps ?? 25;
   const args = ['-hide_banner', '-loglevel', 'error', '-re'];
@@ -31,7 +33,8 @@ export function publishTestPattern(o: PublishOptions): Tracked {
     args.push('-g', String(o.gop ?? fps), '-b:v', o.videoBitrate ?? '500k');
   }
   if (o.audio !== false) args.push('-c:a', 'aac', '-b:a', '64k');
-  args.push('-f', 'flv', o.url);
+  if (o.url.startsWith('rtsp')) args.push('-f', 'rtsp', '-rtsp_transport', o.rtspTransport ?? 'tcp', o.url);
+  else args.push('-f', 'flv', o.url);
   return spawnTracked(ffmpegPath(), args);
 }
 

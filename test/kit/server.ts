@@ -13,6 +13,8 @@ export interface TestServer {
   httpPort: number;
   rtmpPort: number;
   rtmpUrl: (path: string) => string;
+  rtspPort: number;
+  rtspUrl: (path: string) => string;
   flvUrl: (path: string) => string;
   wsFlvUrl: (path: string) => string;
   /** http://127.0.0.1:port (prefix of /api/...). */
@@ -33,12 +35,14 @@ export async function startTestServer(overrides: PlainConfig = {}, options: Test
   const httpPort = await freePort();
   const rtmpPort = await freePort();
   const grpcPort = await freePort();
+  const rtspPort = await freePort();
   const ownDb = typeof options.db !== 'object';
   const db = typeof options.db === 'object' ? options.db : await createTestDatabase(options.db ?? 'sqlite');
   const base: PlainConfig = {
     http: { listen: `127.0.0.1:${httpPort}` },
     log: { level: process.env.M7S_TEST_LOG ?? 'error', format: 'pretty' },
     rtmp: { listen: `127.0.0.1:${rtmpPort}`, tls: { listen: '' } },
+    rtsp: { listen: `127.0.0.1:${rtspPort}`, tls: { listen: '' } },
     grpc: { listen: `127.0.0.1:${grpcPort}` },
     db: db.config,
     auth: { adminUsername: TEST_ADMIN.username, adminPassword: TEST_ADMIN.password },
@@ -58,6 +62,8 @@ export async function startTestServer(overrides: PlainConfig = {}, options: Test
     httpPort,
     rtmpPort,
     rtmpUrl: (path) => `rtmp://127.0.0.1:${rtmpPort}/${path}`,
+    rtspPort,
+    rtspUrl: (path) => `rtsp://127.0.0.1:${rtspPort}/${path}`,
     flvUrl: (path) => `http://127.0.0.1:${httpPort}/flv/${path}.flv`,
     wsFlvUrl: (path) => `ws://127.0.0.1:${httpPort}/flv/${path}.flv`,
     httpUrl: `http://127.0.0.1:${httpPort}`,

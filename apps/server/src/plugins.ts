@@ -6,9 +6,10 @@ import { flvPlugin } from '@m7s/flv';
 import { MetricsConfig, WebhookConfig } from '@m7s/observability';
 import { DbConfig } from '@m7s/persistence';
 import { rtmpPlugin } from '@m7s/rtmp';
+import { rtspPlugin } from '@m7s/rtsp';
 
 /** Every protocol plugin this build carries; each is loaded only when its config section enables it. */
-export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, flvPlugin];
+export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, rtspPlugin, flvPlugin];
 
 /** The platform's config sections, validated at boot beside the plugins'. */
 export const PLATFORM_SECTIONS: readonly ConfigSection[] = [

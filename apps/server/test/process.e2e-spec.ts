@@ -16,6 +16,8 @@ async function startServerProcess(env: Record<string, string>): Promise<Tracked>
       ...process.env,
       M7S_LOG__LEVEL: 'log',
       M7S_RTMP__TLS__LISTEN: '',
+      M7S_RTSP__LISTEN: `127.0.0.1:${await freePort()}`,
+      M7S_RTSP__TLS__LISTEN: '',
       M7S_DB__PATH: join(dataDir, 'm7s.db'),
       M7S_GRPC__LISTEN: `127.0.0.1:${await freePort()}`,
       M7S_AUTH__ADMINPASSWORD: 'process-test-password',

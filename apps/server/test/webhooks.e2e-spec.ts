@@ -250,6 +250,8 @@ describe('webhooks', () => {
           M7S_HTTP__LISTEN: `127.0.0.1:${http}`,
           M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`,
           M7S_RTMP__TLS__LISTEN: '',
+          M7S_RTSP__LISTEN: `127.0.0.1:${await freePort()}`,
+          M7S_RTSP__TLS__LISTEN: '',
           M7S_GRPC__LISTEN: `127.0.0.1:${await freePort()}`,
           M7S_DB__PATH: dbPath,
           M7S_AUTH__ADMINPASSWORD: 'process-test-password',

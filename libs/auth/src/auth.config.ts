@@ -1,4 +1,5 @@
-import { IsBoolean, IsInt, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsInt, IsString, Max, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 import { Duration } from '@m7s/core';
 
 /** `auth` section: the admin API's users and tokens. */
@@ -24,6 +25,16 @@ export class StreamAuthConfig {
   /** Allow when the hook cannot be reached or times out (fail-open) instead of denying (fail-closed). */
   @IsBoolean() failOpen = false;
   /** Ask the hook for publishes / plays. */
+  @IsBoolean() publish = true;
+  @IsBoolean() play = true;
+  /** Credentials RTSP clients give with Basic or Digest authentication; when any allows an action, that action requires them. */
+  @IsArray() @ValidateNested({ each: true }) @Type(() => StreamUserConfig) users: StreamUserConfig[] = [];
+}
+
+/** One streamAuth.users entry. */
+export class StreamUserConfig {
+  @IsString() @MinLength(1) username = '';
+  @IsString() @MinLength(1) password = '';
   @IsBoolean() publish = true;
   @IsBoolean() play = true;
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService, normalizeStreamPath, StreamAccessRequest, StreamAuth, StreamError } from '@m7s/core';
+import { ConfigService, normalizeStreamPath, StreamAccessRequest, StreamAction, StreamAuth, StreamCredential, StreamError } from '@m7s/core';
 import type { StreamAuthConfig } from './auth.config';
 import { EXPIRE_PARAM, SIGNATURE_PARAM, verifyStreamSignature } from './url-signing';
 
@@ -18,6 +18,14 @@ export class StreamAuthService extends StreamAuth {
 
   private get hook(): StreamAuthConfig {
     return this.config.section<StreamAuthConfig>('streamAuth');
+  }
+
+  credentialsRequired(action: StreamAction): boolean {
+    return this.hook.users.some((u) => u[action]);
+  }
+
+  findCredential(username: string): StreamCredential | undefined {
+    return this.hook.users.find((u) => u.username === username);
   }
 
   async authorize(request: StreamAccessRequest): Promise<void> {
@@ -40,6 +48,7 @@ export class StreamAuthService extends StreamAuth {
       streamPath,
       query: Object.fromEntries(request.query),
       remoteAddress: request.remoteAddress,
+      username: request.username,
     });
     let status: number;
     try {

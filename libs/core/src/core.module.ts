@@ -5,6 +5,7 @@ import { EngineEvents } from './events/engine-events';
 import type { MediaPlugin } from './plugin/media-plugin';
 import { PluginRegistry } from './plugin/plugin-registry';
 import { StreamRegistry } from './stream/stream-registry';
+import { RelayDrivers } from './relay/relay-driver';
 
 @Injectable()
 class EngineShutdown implements BeforeApplicationShutdown {
@@ -38,8 +39,9 @@ export class CoreModule {
         EngineEvents,
         { provide: StreamRegistry, useFactory: (events: EngineEvents) => new StreamRegistry(configService, events), inject: [EngineEvents] },
         EngineShutdown,
+        RelayDrivers,
       ],
-      exports: [ConfigService, PluginRegistry, EngineEvents, StreamRegistry],
+      exports: [ConfigService, PluginRegistry, EngineEvents, StreamRegistry, RelayDrivers],
     };
   }
 

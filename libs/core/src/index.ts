@@ -28,3 +28,4 @@ export * from './queue/backoff';
 export * from './queue/embedded-work-queue';
 export * from './queue/bullmq-work-queue';
 export * from './errors/app-error';
+export * from './relay/relay-driver';

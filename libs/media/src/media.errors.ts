@@ -38,7 +38,15 @@ export type MediaErrorCode =
   /** a value a builder cannot represent (too large for its field, unknown codec, ...) */
   | 'UNSUPPORTED'
   /** a builder was given an argument it cannot use */
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  /** SDP (RFC 8866) that is not a session description: no v= line, a bad m= line, over a limit */
+  | 'BAD_SDP'
+  /** RTCP (RFC 3550 6.4-6.6, RFC 4585, RFC 5104) with a bad version, length, count or padding */
+  | 'BAD_RTCP'
+  /** an RTP payload whose own framing is inconsistent (RFC 3640 AU headers, RFC 6416 LATM lengths) */
+  | 'BAD_RTP_PAYLOAD'
+  /** an MPEG-4 LATM StreamMuxConfig (RFC 6416 config=) that cannot be read */
+  | 'BAD_STREAM_MUX_CONFIG';
 
 export class MediaError extends Error {
   constructor(

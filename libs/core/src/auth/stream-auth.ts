@@ -8,6 +8,16 @@ export interface StreamAccessRequest {
   streamPath: string;
   query: URLSearchParams;
   remoteAddress: string;
+  /** The user a protocol's own authentication (RTSP Basic/Digest) identified, told to the hook. */
+  username?: string;
+}
+
+/** A name and password a protocol's own authentication accepts (RTSP Basic/Digest), and what it may do. */
+export interface StreamCredential {
+  username: string;
+  password: string;
+  publish: boolean;
+  play: boolean;
 }
 
 /**
@@ -17,4 +27,8 @@ export interface StreamAccessRequest {
  */
 export abstract class StreamAuth {
   abstract authorize(request: StreamAccessRequest): Promise<void>;
+  /** Whether protocols with their own authentication (RTSP) must ask for credentials for this action. */
+  abstract credentialsRequired(action: StreamAction): boolean;
+  /** The configured credential of a user name, if any. */
+  abstract findCredential(username: string): StreamCredential | undefined;
 }

@@ -1,0 +1,313 @@
+import { aacConfig } from '../codecs/aac';
+import { g711Config } from '../codecs/g711';
+import { h264Config, H264NalType } from '../codecs/h264';
+import { h265Config, H265NalType } from '../codecs/h265';
+import { buildOpusHead, opusConfig } from '../codecs/opus';
+import { MediaError } from '../media.errors';
+import type { MediaKind, TrackConfig } from '../media.types';
+import { formatFmtp, parseFmtp, parseRtpmap, SdpMedia, sdpAttributes } from '../sdp/sdp';
+import { AacHbrDepacketizer, aacRtpConfigHex, LatmDepacketizer, packetizeAacHbr, parseLatmStreamMuxConfig } from './aac-rtp';
+import { depacketizeG711, packetizeG711 } from './g711-rtp';
+import { H264Depacketizer, packetizeH264 } from './h264-rtp';
+import { H265Depacketizer, packetizeH265 } from './h265-rtp';
+import { depacketizeOpus, packetizeOpus } from './opus-rtp';
+import type { RtpPacket, RtpPayload } from './rtp-packet';
+
+/** One RTP track as an SDP media section describes it (the format we chose among those offered). */
+export interface RtpTrackFormat {
+  kind: MediaKind;
+  payloadType: number;
+  /** Upper-case encoding name from rtpmap (H264, H265, MPEG4-GENERIC, MP4A-LATM, OPUS, PCMA, PCMU). */
+  encoding: string;
+  clockRate: number;
+  channels?: number;
+  /** fmtp parameters, names lower-cased. */
+  fmtp: Record<string, string>;
+}
+
+/** RFC 3551 static payload types we can receive without an rtpmap. */
+const STATIC_FORMATS: Record<number, { encoding: string; clockRate: number; channels: number }> = {
+  0: { encoding: 'PCMU', clockRate: 8000, channels: 1 },
+  8: { encoding: 'PCMA', clockRate: 8000, channels: 1 },
+};
+
+const SUPPORTED = new Set(['H264', 'H265', 'MPEG4-GENERIC', 'MP4A-LATM', 'OPUS', 'PCMA', 'PCMU']);
+
+/** The first format of a media section we can depacketize, or undefined (the track is then skipped). */
+export function rtpFormatOfSdpMedia(media: SdpMedia): RtpTrackFormat | undefined {
+  if (media.type !== 'video' && media.type !== 'audio') return undefined;
+  const rtpmaps = sdpAttributes(media.attributes, 'rtpmap').flatMap((v) => {
+    try {
+      return [parseRtpmap(v)];
+    } catch {
+      return [];
+    }
+  });
+  const fmtps = sdpAttributes(media.attributes, 'fmtp').flatMap((v) => {
+    try {
+      return [parseFmtp(v)];
+    } catch {
+      return [];
+    }
+  });
+  for (const f of media.formats) {
+    const payloadType = Number(f);
+    if (!Number.isInteger(payloadType) || payloadType < 0 || payloadType > 127) continue;
+    const map = rtpmaps.find((m) => m.payloadType === payloadType);
+    const known = map ? { encoding: map.encoding.toUpperCase(), clockRate: map.clockRate, channels: map.channels } : STATIC_FORMATS[payloadType];
+    if (!known) continue;
+    const encoding = known.encoding === 'HEVC' ? 'H265' : known.encoding;
+    if (!SUPPORTED.has(encoding) || !(known.clockRate > 0)) continue;
+    const fmtp = fmtps.find((p) => p.payloadType === payloadType)?.params ?? {};
+    // RFC 3640 has other modes (CELP, generic); only AAC-hbr (and its usual unspecified mode) is read.
+    if (encoding === 'MPEG4-GENERIC' && fmtp.mode && fmtp.mode.toLowerCase() !== 'aac-hbr') continue;
+    const kind: MediaKind = encoding === 'H264' || encoding === 'H265' ? 'video' : 'audio';
+    if (kind !== media.type) continue;
+    return { kind, payloadType, encoding, clockRate: known.clockRate, channels: known.channels, fmtp };
+  }
+  return undefined;
+}
+
+/** RTP clock rate of a track we send. */
+export function rtpClockRate(config: TrackConfig): number {
+  if (config.kind === 'video') return 90000;
+  if (config.codec === 'opus') return 48000;
+  return config.sampleRate;
+}
+
+/** Whether a track can be sent over RTP by this server (what DESCRIBE offers). */
+export function rtpCanSend(config: TrackConfig): boolean {
+  return ['h264', 'h265', 'aac', 'opus', 'pcma', 'pcmu'].includes(config.codec);
+}
+
+function nalType264(n: Buffer): number {
+  return n[0] & 0x1f;
+}
+
+function nalType265(n: Buffer): number {
+  return (n[0] >>> 1) & 0x3f;
+}
+
+/** The SDP media section for a track we send (DESCRIBE answer, push ANNOUNCE). */
+export function sdpMediaOfTrack(config: TrackConfig, payloadType: number, control: string): SdpMedia {
+  const attributes: { name: string; value?: string }[] = [];
+  const media: SdpMedia = { type: config.kind, port: 0, protocol: 'RTP/AVP', formats: [String(payloadType)], bandwidths: [], attributes };
+  const rtpmap = (encoding: string) => attributes.push({ name: 'rtpmap', value: `${payloadType} ${encoding}` });
+  const fmtp = (params: Record<string, string>) => attributes.push({ name: 'fmtp', value: formatFmtp(payloadType, params) });
+  if (config.kind === 'video') {
+    if (config.codec === 'h264') {
+      rtpmap('H264/90000');
+      const sps = config.parameterSets.filter((n) => nalType264(n) === H264NalType.SPS);
+      const pps = config.parameterSets.filter((n) => nalType264(n) === H264NalType.PPS);
+      const params: Record<string, string> = { 'packetization-mode': '1' };
+      if (sps[0]?.length >= 4) params['profile-level-id'] = sps[0].subarray(1, 4).toString('hex').toUpperCase();
+      if (sps.length && pps.length) params['sprop-parameter-sets'] = [...sps, ...pps].map((n) => n.toString('base64')).join(',');
+      fmtp(params);
+    } else if (config.codec === 'h265') {
+      rtpmap('H265/90000');
+      const of = (type: number) => config.parameterSets.filter((n) => nalType265(n) === type).map((n) => n.toString('base64')).join(',');
+      const params: Record<string, string> = {};
+      if (of(H265NalType.VPS)) params['sprop-vps'] = of(H265NalType.VPS);
+      if (of(H265NalType.SPS)) params['sprop-sps'] = of(H265NalType.SPS);
+      if (of(H265NalType.PPS)) params['sprop-pps'] = of(H265NalType.PPS);
+      if (Object.keys(params).length) fmtp(params);
+    } else {
+      throw new MediaError('UNSUPPORTED', `no RTP format for ${config.codec} here`);
+    }
+  } else if (config.codec === 'aac') {
+    rtpmap(`MPEG4-GENERIC/${config.sampleRate}/${config.channels}`);
+    fmtp({ 'profile-level-id': '1', mode: 'AAC-hbr', sizelength: '13', indexlength: '3', indexdeltalength: '3', config: aacRtpConfigHex(config.record) });
+  } else if (config.codec === 'opus') {
+    rtpmap('opus/48000/2');
+    if (config.channels === 2) fmtp({ 'sprop-stereo': '1' });
+  } else if (config.codec === 'pcma' || config.codec === 'pcmu') {
+    const name = config.codec === 'pcma' ? 'PCMA' : 'PCMU';
+    rtpmap(config.channels > 1 ? `${name}/${config.sampleRate}/${config.channels}` : `${name}/${config.sampleRate}`);
+  } else {
+    throw new MediaError('UNSUPPORTED', `no RTP format for ${config.codec} here`);
+  }
+  attributes.push({ name: 'control', value: control });
+  return media;
+}
+
+/**
+ * The RTP payloads of one frame of a track (what every RTSP player of the stream shares). H.264/H.265 key
+ * frames carry the parameter sets in band when the frame lacks them, so a player can start at any key frame.
+ */
+export function rtpPayloadsOfFrame(config: TrackConfig, data: readonly Buffer[], keyFrame: boolean, mtu: number): RtpPayload[] {
+  switch (config.codec) {
+    case 'h264': {
+      const hasSps = data.some((n) => n.length > 0 && nalType264(n) === H264NalType.SPS);
+      return packetizeH264(keyFrame && !hasSps ? [...config.parameterSets, ...data] : data, { mtu });
+    }
+    case 'h265': {
+      const hasSps = data.some((n) => n.length > 0 && nalType265(n) === H265NalType.SPS);
+      return packetizeH265(keyFrame && !hasSps ? [...config.parameterSets, ...data] : data, { mtu });
+    }
+    case 'aac':
+      return packetizeAacHbr(data, { mtu });
+    case 'opus':
+      return data.map((d) => packetizeOpus(d));
+    case 'pcma':
+    case 'pcmu':
+      return data.flatMap((d) => packetizeG711(d, { mtu }));
+    default:
+      return [];
+  }
+}
+
+/** A frame rebuilt from RTP: its RTP timestamp, and the NAL units (video) or one frame each (audio). */
+export interface RtpReceivedFrame {
+  kind: MediaKind;
+  timestamp: number;
+  keyFrame: boolean;
+  data: Buffer[];
+}
+
+function base64List(value: string | undefined): Buffer[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((s) => Buffer.from(s.trim(), 'base64'))
+    .filter((b) => b.length > 0);
+}
+
+/** How to read the NAL units of a video codec: parameter-set types (no VPS in H.264: -1), the delimiter to drop, key pictures. */
+interface VideoNalTypes {
+  type: (n: Buffer) => number;
+  vps: number;
+  sps: number;
+  pps: number;
+  aud: number;
+  isKey: (t: number) => boolean;
+}
+
+const VIDEO_NALS: Record<'h264' | 'h265', VideoNalTypes> = {
+  h264: { type: nalType264, vps: -1, sps: H264NalType.SPS, pps: H264NalType.PPS, aud: H264NalType.AUD, isKey: (t: number) => t === H264NalType.IDR },
+  h265: { type: nalType265, vps: H265NalType.VPS, sps: H265NalType.SPS, pps: H265NalType.PPS, aud: H265NalType.AUD, isKey: (t: number) => t >= 16 && t <= 21 },
+};
+
+/**
+ * Turns the RTP packets of one track (in sequence order) into frames and keeps its codec config: from
+ * the SDP (sprop-parameter-sets, config=) and from parameter sets sent in band, which replace it when
+ * they change. Video starts at a key frame and, after a loss, waits for the next one (a damaged access
+ * unit is dropped rather than passed on to decoders).
+ */
+export class RtpTrackReceiver {
+  config: TrackConfig | undefined;
+  private configChanged = false;
+  private readonly video: H264Depacketizer | H265Depacketizer | undefined;
+  private readonly nals: VideoNalTypes | undefined;
+  private readonly audio: { push(pkt: RtpPacket): { timestamp: number; frame: Buffer }[] } | undefined;
+  private parameterSets: { vps: Buffer[]; sps: Buffer[]; pps: Buffer[] } = { vps: [], sps: [], pps: [] };
+  private needKeyFrame = true;
+
+  constructor(readonly format: RtpTrackFormat) {
+    const { encoding, fmtp } = format;
+    switch (encoding) {
+      case 'H264':
+        this.video = new H264Depacketizer();
+        this.nals = VIDEO_NALS.h264;
+        this.setParameterSets({ vps: [], sps: base64List(fmtp['sprop-parameter-sets']).filter((n) => nalType264(n) === H264NalType.SPS), pps: base64List(fmtp['sprop-parameter-sets']).filter((n) => nalType264(n) === H264NalType.PPS) });
+        break;
+      case 'H265':
+        this.video = new H265Depacketizer();
+        this.nals = VIDEO_NALS.h265;
+        this.setParameterSets({ vps: base64List(fmtp['sprop-vps']), sps: base64List(fmtp['sprop-sps']), pps: base64List(fmtp['sprop-pps']) });
+        break;
+      case 'MPEG4-GENERIC':
+        this.audio = new AacHbrDepacketizer({
+          sizeLength: Number(fmtp.sizelength ?? 13),
+          indexLength: Number(fmtp.indexlength ?? 3),
+          indexDeltaLength: Number(fmtp.indexdeltalength ?? 3),
+        });
+        if (fmtp.config) this.config = aacConfig(Buffer.from(fmtp.config, 'hex'));
+        break;
+      case 'MP4A-LATM':
+        this.audio = new LatmDepacketizer();
+        if (fmtp.config) this.config = aacConfig(parseLatmStreamMuxConfig(fmtp.config).asc);
+        break;
+      case 'OPUS':
+        this.audio = { push: (pkt) => [{ timestamp: pkt.timestamp, frame: depacketizeOpus(pkt) }] };
+        this.config = opusConfig(buildOpusHead({ channels: format.channels === 1 ? 1 : 2 }));
+        break;
+      case 'PCMA':
+      case 'PCMU':
+        this.audio = { push: (pkt) => [{ timestamp: pkt.timestamp, frame: depacketizeG711(pkt) }] };
+        this.config = g711Config(encoding === 'PCMA' ? 'pcma' : 'pcmu', format.clockRate, format.channels ?? 1);
+        break;
+      default:
+        throw new MediaError('UNSUPPORTED', `RTP encoding ${encoding}`);
+    }
+    this.configChanged = false;
+  }
+
+  /** The config when it changed since the last call (in-band parameter sets), else undefined. */
+  takeConfigChange(): TrackConfig | undefined {
+    if (!this.configChanged) return undefined;
+    this.configChanged = false;
+    return this.config;
+  }
+
+  /** Frames completed by this packet. Throws MediaError for a malformed payload (the state stays usable). */
+  push(pkt: RtpPacket): RtpReceivedFrame[] {
+    if (this.audio) {
+      if (pkt.payload.length === 0) return [];
+      return this.audio.push(pkt).filter((f) => f.frame.length > 0).map((f) => ({ kind: 'audio', timestamp: f.timestamp, keyFrame: true, data: [f.frame] }));
+    }
+    const out: RtpReceivedFrame[] = [];
+    for (const au of this.video!.push(pkt)) {
+      const frame = this.accessUnit(au.timestamp, au.nals, au.complete);
+      if (frame) out.push(frame);
+    }
+    return out;
+  }
+
+  private accessUnit(timestamp: number, nals: Buffer[], complete: boolean): RtpReceivedFrame | undefined {
+    const n = this.nals!;
+    const units: Buffer[] = [];
+    const found: { vps: Buffer[]; sps: Buffer[]; pps: Buffer[] } = { vps: [], sps: [], pps: [] };
+    let key = false;
+    for (const nal of nals) {
+      if (nal.length === 0) continue;
+      const t = n.type(nal);
+      if (t === n.vps) found.vps.push(nal);
+      else if (t === n.sps) found.sps.push(nal);
+      else if (t === n.pps) found.pps.push(nal);
+      else if (t !== n.aud) {
+        if (n.isKey(t)) key = true;
+        units.push(nal);
+      }
+    }
+    if (found.vps.length || found.sps.length || found.pps.length) {
+      this.setParameterSets({
+        vps: found.vps.length ? found.vps : this.parameterSets.vps,
+        sps: found.sps.length ? found.sps : this.parameterSets.sps,
+        pps: found.pps.length ? found.pps : this.parameterSets.pps,
+      });
+    }
+    if (!complete) {
+      this.needKeyFrame = true;
+      return undefined;
+    }
+    if (units.length === 0 || !this.config) return undefined;
+    if (this.needKeyFrame && !key) return undefined;
+    if (key) this.needKeyFrame = false;
+    return { kind: 'video', timestamp, keyFrame: key, data: units };
+  }
+
+  private setParameterSets(sets: { vps: Buffer[]; sps: Buffer[]; pps: Buffer[] }): void {
+    const same = (a: Buffer[], b: Buffer[]) => a.length === b.length && a.every((x, i) => x.equals(b[i]));
+    const p = this.parameterSets;
+    if (same(p.vps, sets.vps) && same(p.sps, sets.sps) && same(p.pps, sets.pps) && this.config) return;
+    this.parameterSets = sets;
+    const h265 = this.format.encoding === 'H265';
+    if (!sets.sps.length || !sets.pps.length || (h265 && !sets.vps.length)) return;
+    try {
+      this.config = h265 ? h265Config(sets.vps, sets.sps, sets.pps) : h264Config(sets.sps, sets.pps);
+      this.configChanged = true;
+    } catch {
+      // Unreadable parameter sets: keep the previous config (frames wait for a usable one).
+    }
+  }
+}
