@@ -61,7 +61,7 @@ export class RtpPlayTrack {
       h[prefix] = 0x80;
       h[prefix + 1] = (p.marker ? 0x80 : 0) | pt;
       h.writeUInt16BE(this.seq, prefix + 2);
-      h.writeUInt32BE(timestamp >>> 0, prefix + 4);
+      h.writeUInt32BE((timestamp + (p.timestampOffset ?? 0)) >>> 0, prefix + 4);
       h.writeUInt32BE(this.ssrc, prefix + 8);
       this.seq = (this.seq + 1) & 0xffff;
       this.packets++;

@@ -257,7 +257,7 @@ describe('AacHbrDepacketizer', () => {
     const pkts: Buffer[] = [];
     for (let i = 0; i < frames.length; i += 1 + (i % 3)) {
       const call = frames.slice(i, i + 1 + (i % 3));
-      for (const p of packetizeAacHbr(call, { mtu })) pkts.push(serializeRtpPacket(s.packet(p, start + i * 1024 + p.timestampOffset)));
+      for (const p of packetizeAacHbr(call, { mtu })) pkts.push(serializeRtpPacket(s.packet(p, start + i * 1024)));
     }
     return pkts;
   }

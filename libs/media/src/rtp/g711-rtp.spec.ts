@@ -55,7 +55,7 @@ describe('G.711 RTP round trip', () => {
           const frame = Buffer.from(f);
           sent.push(frame);
           for (const p of packetizeG711(frame, { mtu })) {
-            const pkt = parseRtpPacket(serializeRtpPacket(stamper.packet(p, ts + p.timestampOffset)));
+            const pkt = parseRtpPacket(serializeRtpPacket(stamper.packet(p, ts)));
             expect(pkt.payloadType).toBe(payloadType);
             expect(pkt.payload.length).toBeLessThanOrEqual(mtu);
             times.push(pkt.timestamp);

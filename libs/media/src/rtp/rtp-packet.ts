@@ -33,6 +33,8 @@ export interface RtpPacket {
 export interface RtpPayload {
   payload: Buffer;
   marker: boolean;
+  /** RTP clock units after the frame's timestamp, for the later packets of a frame split in time (G.711, grouped AAC). */
+  timestampOffset?: number;
 }
 
 /**
@@ -255,7 +257,7 @@ export class RtpStamper {
       marker: p.marker,
       payloadType: this.payloadType,
       sequenceNumber: this.sequenceNumber,
-      timestamp: timestamp >>> 0,
+      timestamp: (timestamp + (p.timestampOffset ?? 0)) >>> 0,
       ssrc: this.ssrc,
       csrcs: [],
       payload: p.payload,

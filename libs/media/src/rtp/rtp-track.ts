@@ -61,6 +61,8 @@ export function rtpFormatOfSdpMedia(media: SdpMedia): RtpTrackFormat | undefined
     const fmtp = fmtps.find((p) => p.payloadType === payloadType)?.params ?? {};
     // RFC 3640 has other modes (CELP, generic); only AAC-hbr (and its usual unspecified mode) is read.
     if (encoding === 'MPEG4-GENERIC' && fmtp.mode && fmtp.mode.toLowerCase() !== 'aac-hbr') continue;
+    // H.265 with decoding order numbers (DONL fields in every packet) is not read.
+    if (encoding === 'H265' && Number(fmtp['sprop-max-don-diff'] ?? 0) > 0) continue;
     const kind: MediaKind = encoding === 'H264' || encoding === 'H265' ? 'video' : 'audio';
     if (kind !== media.type) continue;
     return { kind, payloadType, encoding, clockRate: known.clockRate, channels: known.channels, fmtp };
@@ -216,16 +218,17 @@ export class RtpTrackReceiver {
         this.setParameterSets({ vps: base64List(fmtp['sprop-vps']), sps: base64List(fmtp['sprop-sps']), pps: base64List(fmtp['sprop-pps']) });
         break;
       case 'MPEG4-GENERIC':
+        if (fmtp.config) this.config = aacConfig(Buffer.from(fmtp.config, 'hex'));
         this.audio = new AacHbrDepacketizer({
           sizeLength: Number(fmtp.sizelength ?? 13),
           indexLength: Number(fmtp.indexlength ?? 3),
           indexDeltaLength: Number(fmtp.indexdeltalength ?? 3),
+          frameLength: this.aacFrameLength(),
         });
-        if (fmtp.config) this.config = aacConfig(Buffer.from(fmtp.config, 'hex'));
         break;
       case 'MP4A-LATM':
-        this.audio = new LatmDepacketizer();
         if (fmtp.config) this.config = aacConfig(parseLatmStreamMuxConfig(fmtp.config).asc);
+        this.audio = new LatmDepacketizer({ frameLength: this.aacFrameLength() });
         break;
       case 'OPUS':
         this.audio = { push: (pkt) => [{ timestamp: pkt.timestamp, frame: depacketizeOpus(pkt) }] };
@@ -240,6 +243,17 @@ export class RtpTrackReceiver {
         throw new MediaError('UNSUPPORTED', `RTP encoding ${encoding}`);
     }
     this.configChanged = false;
+  }
+
+  /**
+   * RTP clock ticks per AAC frame: 1024 samples at the core rate; HE-AAC streams often signal the SBR
+   * rate (twice the core) as the RTP clock, which makes it 2048.
+   */
+  private aacFrameLength(): number {
+    const config = this.config;
+    if (!config || config.kind !== 'audio' || !(config.sampleRate > 0)) return 1024;
+    const ratio = Math.round(this.format.clockRate / config.sampleRate);
+    return ratio >= 1 && ratio <= 2 ? 1024 * ratio : 1024;
   }
 
   /** The config when it changed since the last call (in-band parameter sets), else undefined. */
