@@ -1,5 +1,16 @@
 import type { Publisher } from '@m7s/core';
-import { parseRtcpCompound, parseRtpPacket, RtpPacket, RtpReorderBuffer, RtpTimestampUnwrapper, RtpTrackFormat, RtpTrackReceiver } from '@m7s/media';
+import { ntpToUnixMs, parseRtcpCompound, parseRtpPacket, RtpMediaClock, RtpPacket, RtpReorderBuffer, RtpTimestampUnwrapper, RtpTrackFormat, RtpTrackReceiver } from '@m7s/media';
+
+/**
+ * The time origin shared by the tracks of one RTSP session: when it started (arrival clock) and, once a
+ * track has been placed using its sender's NTP clock, that reference, so the other tracks are placed by
+ * their sender reports too (RTCP SR lip sync) instead of by when their first packet happened to arrive.
+ */
+export class RtpSessionClock {
+  ntpReference: { ntpMs: number; ms: number } | undefined;
+
+  constructor(readonly startedAt: number) {}
+}
 
 export interface RtpIngestOptions {
   /** UDP: how long a missing packet is waited for (0 = packets arrive in order, as over TCP). */
@@ -9,13 +20,14 @@ export interface RtpIngestOptions {
 /**
  * One received RTP track (an RTSP publisher's, or a camera we pull) written to a Publisher: packets
  * (reordered on UDP) → depacketizer → frames with their config, RTP time turned into the publisher's ms.
- * Tracks of a session share one origin (`startedAt`): each track's first frame is placed at its arrival
- * time since then, so audio and video stay in step even when one starts later.
+ * A track's first frame is placed by its sender's NTP time when a sender report came before it (relative to
+ * the session's NTP reference), else by its arrival time since the session started.
  */
 export class RtpIngestTrack {
   readonly receiver: RtpTrackReceiver;
   private readonly reorder: RtpReorderBuffer | undefined;
   private readonly unwrapper = new RtpTimestampUnwrapper();
+  private readonly senderClock: RtpMediaClock;
   private origin: { rtp: number; ms: number } | undefined;
   private lastDts = -Infinity;
   private closed = false;
@@ -25,10 +37,11 @@ export class RtpIngestTrack {
   constructor(
     readonly format: RtpTrackFormat,
     private readonly publisher: Publisher,
-    private readonly startedAt: number,
+    private readonly session: RtpSessionClock,
     options: RtpIngestOptions,
   ) {
     this.receiver = new RtpTrackReceiver(format);
+    this.senderClock = new RtpMediaClock(format.clockRate);
     if (this.receiver.config) publisher.setTrack(this.receiver.config);
     this.reorder = options.reorderDelayMs > 0 ? new RtpReorderBuffer({ maxDelayMs: options.reorderDelayMs }) : undefined;
   }
@@ -43,13 +56,15 @@ export class RtpIngestTrack {
     for (const p of this.reorder.push(pkt, now)) this.deliver(p, now);
   }
 
-  /** RTCP from the sender; malformed reports are ignored (they carry nothing we need to play). */
+  /** RTCP from the sender: sender reports map its RTP clock to NTP. Malformed reports are ignored. */
   receiveRtcp(data: Buffer, _now: number): void {
+    let packets;
     try {
-      parseRtcpCompound(data);
+      packets = parseRtcpCompound(data);
     } catch {
-      // ignored
+      return;
     }
+    for (const p of packets) if (p.type === 'sr') this.senderClock.onSenderReport(ntpToUnixMs(p.ntpSeconds, p.ntpFraction), p.rtpTimestamp);
   }
 
   /** Releases packets the reorder buffer has waited for long enough. */
@@ -80,7 +95,21 @@ export class RtpIngestTrack {
 
   private toMs(timestamp: number, now: number): number {
     const rtp = this.unwrapper.unwrap(timestamp);
-    this.origin ??= { rtp, ms: now - this.startedAt };
+    this.origin ??= { rtp, ms: this.placeFirstFrame(timestamp, now) };
     return this.origin.ms + ((rtp - this.origin.rtp) * 1000) / this.format.clockRate;
+  }
+
+  private placeFirstFrame(timestamp: number, now: number): number {
+    const arrival = now - this.session.startedAt;
+    const ntpMs = this.senderClock.wallClockMs(timestamp);
+    if (ntpMs === undefined) return arrival;
+    const ref = this.session.ntpReference;
+    if (!ref) {
+      this.session.ntpReference = { ntpMs, ms: arrival };
+      return arrival;
+    }
+    const placed = ref.ms + (ntpMs - ref.ntpMs);
+    // A sender clock far from the arrival time (broken SR) is not trusted.
+    return Math.abs(placed - arrival) < 5000 ? placed : arrival;
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { ConfigService, EngineEvents, Publisher, RelayDriver, RelayDrivers, RelayOptions, RelaySession, StreamRegistry, Subscriber } from '@m7s/core';
-import { isMediaError, parseSdp, resolveControlUrl, rtpFormatOfSdpMedia, RtpTrackFormat, sdpAttribute } from '@m7s/media';
+import { isMediaError, parseSdp, resolveControlUrl, rtpFormatOfSdpMedia, RtpTrackFormat, RtpTrackReceiver, sdpAttribute } from '@m7s/media';
 import type { RtspConfig } from './rtsp.config';
 import { RtspClient } from './rtsp-client';
-import { RtpIngestTrack } from './rtp-ingest';
+import { RtpIngestTrack, RtpSessionClock } from './rtp-ingest';
 import { RtpPlayTrack, RtspPlaySink } from './rtsp-play-sink';
 import { describeTracks, sessionSdp } from './rtsp-sdp';
 import { UdpPortAllocator, UdpPortPair } from './rtsp-udp';
@@ -69,6 +69,7 @@ export class RtspRelayService implements RelayDriver, OnModuleInit, OnApplicatio
       sdp.media.forEach((media) => {
         const format = rtpFormatOfSdpMedia(media);
         if (!format || (format.kind === 'audio' && options.audio === false)) return;
+        new RtpTrackReceiver(format); // a config= or sprop the depacketizer cannot use fails the pull here
         tracks.push({ format, control: resolveControlUrl(base, sdpAttribute(media.attributes, 'control')) });
       });
       if (tracks.length === 0) throw new Error('the source offers no track in a supported format');
@@ -83,10 +84,10 @@ export class RtspRelayService implements RelayDriver, OnModuleInit, OnApplicatio
       throw error;
     }
 
-    const startedAt = Date.now();
+    const clock = new RtpSessionClock(Date.now());
     publisher.expectVideo = tracks.some((t) => t.format.kind === 'video');
     let lastMedia = Date.now();
-    for (const t of tracks) t.ingest = new RtpIngestTrack(t.format, publisher, startedAt, { reorderDelayMs: t.udp ? this.config.reorderDelay : 0 });
+    for (const t of tracks) t.ingest = new RtpIngestTrack(t.format, publisher, clock, { reorderDelayMs: t.udp ? this.config.reorderDelay : 0 });
     const receive = (track: PulledTrack, data: Buffer, rtcp: boolean) => {
       if (rtcp) return track.ingest!.receiveRtcp(data, Date.now());
       lastMedia = Date.now();

@@ -3,10 +3,10 @@ import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { ClientInfo, Publisher, StreamAction, StreamAuth, StreamError, StreamRegistry, Subscriber, TrackSet } from '@m7s/core';
-import { isMediaError, parseSdp, RtpTrackFormat, rtpFormatOfSdpMedia, sdpAttribute, TrackConfig } from '@m7s/media';
+import { isMediaError, parseSdp, RtpTrackFormat, RtpTrackReceiver, rtpFormatOfSdpMedia, sdpAttribute, TrackConfig } from '@m7s/media';
 import type { RtspConfig } from './rtsp.config';
 import { RtspConnection } from './rtsp-connection';
-import { RtpIngestTrack } from './rtp-ingest';
+import { RtpIngestTrack, RtpSessionClock } from './rtp-ingest';
 import { RtpPlayTrack, RtspPlaySink } from './rtsp-play-sink';
 import { describeTracks, sessionSdp } from './rtsp-sdp';
 import { waitForTracks } from './stream-tracks';
@@ -241,6 +241,7 @@ export class RtspServerSession {
     sdp.media.forEach((media, i) => {
       const format = rtpFormatOfSdpMedia(media);
       if (!format) return;
+      new RtpTrackReceiver(format); // refuses (MediaError → 400) a config= or sprop the depacketizer cannot use
       const control = controlName(sdpAttribute(media.attributes, 'control'), i);
       announced.push({ format, control });
     });
@@ -364,10 +365,10 @@ export class RtspServerSession {
     publisher.onStop = (error) => this.close(`publisher stopped: ${error.code}`);
     publisher.expectVideo = this.announced.some((t) => t.format.kind === 'video' && this.setups.has(t.control));
     this.publisher = publisher;
-    const started = Date.now();
+    const clock = new RtpSessionClock(Date.now());
     for (const setup of this.setups.values()) {
       const { format } = this.announced[setup.index];
-      const track = new RtpIngestTrack(format, publisher, started, { reorderDelayMs: setup.udp ? this.ctx.config.reorderDelay : 0 });
+      const track = new RtpIngestTrack(format, publisher, clock, { reorderDelayMs: setup.udp ? this.ctx.config.reorderDelay : 0 });
       this.ingest.set(setup.index, track);
     }
     this.mode = 'record';

@@ -138,24 +138,27 @@ export function sdpMediaOfTrack(config: TrackConfig, payloadType: number, contro
  */
 export function rtpPayloadsOfFrame(config: TrackConfig, data: readonly Buffer[], keyFrame: boolean, mtu: number): RtpPayload[] {
   switch (config.codec) {
-    case 'h264': {
-      const hasSps = data.some((n) => n.length > 0 && nalType264(n) === H264NalType.SPS);
-      return packetizeH264(keyFrame && !hasSps ? [...config.parameterSets, ...data] : data, { mtu });
-    }
-    case 'h265': {
-      const hasSps = data.some((n) => n.length > 0 && nalType265(n) === H265NalType.SPS);
-      return packetizeH265(keyFrame && !hasSps ? [...config.parameterSets, ...data] : data, { mtu });
-    }
+    case 'h264':
+      return packetizeH264(withParameterSets(config.parameterSets, data, keyFrame, nalType264, H264NalType.SPS, H264NalType.AUD), { mtu });
+    case 'h265':
+      return packetizeH265(withParameterSets(config.parameterSets, data, keyFrame, nalType265, H265NalType.SPS, H265NalType.AUD), { mtu });
     case 'aac':
       return packetizeAacHbr(data, { mtu });
     case 'opus':
       return data.map((d) => packetizeOpus(d));
     case 'pcma':
     case 'pcmu':
-      return data.flatMap((d) => packetizeG711(d, { mtu }));
+      return data.flatMap((d) => packetizeG711(d, { mtu, channels: config.channels }));
     default:
       return [];
   }
+}
+
+/** A key frame's NAL units with the parameter sets in front when it lacks them (after an access unit delimiter, which must stay first). */
+function withParameterSets(sets: readonly Buffer[], data: readonly Buffer[], keyFrame: boolean, type: (n: Buffer) => number, sps: number, aud: number): readonly Buffer[] {
+  if (!keyFrame || sets.length === 0 || data.some((n) => n.length > 0 && type(n) === sps)) return data;
+  const delimiter = data.length > 0 && data[0].length > 0 && type(data[0]) === aud ? 1 : 0;
+  return [...data.slice(0, delimiter), ...sets, ...data.slice(delimiter)];
 }
 
 /** A frame rebuilt from RTP: its RTP timestamp, and the NAL units (video) or one frame each (audio). */
@@ -269,11 +272,15 @@ export class RtpTrackReceiver {
       if (pkt.payload.length === 0) return [];
       return this.audio.push(pkt).filter((f) => f.frame.length > 0).map((f) => ({ kind: 'audio', timestamp: f.timestamp, keyFrame: true, data: [f.frame] }));
     }
+    const video = this.video!;
+    const damageBefore = video.stats.lost + video.stats.droppedNals;
     const out: RtpReceivedFrame[] = [];
-    for (const au of this.video!.push(pkt)) {
+    for (const au of video.push(pkt)) {
       const frame = this.accessUnit(au.timestamp, au.nals, au.complete);
       if (frame) out.push(frame);
     }
+    // A loss that emptied an access unit leaves nothing to flag incomplete: what follows needs a key frame.
+    if (video.stats.lost + video.stats.droppedNals > damageBefore) this.needKeyFrame = true;
     return out;
   }
 
