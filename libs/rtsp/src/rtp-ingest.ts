@@ -1,5 +1,5 @@
 import type { Publisher } from '@m7s/core';
-import { ntpToUnixMs, parseRtcpCompound, parseRtpPacket, RtpMediaClock, RtpPacket, RtpReorderBuffer, RtpTimestampUnwrapper, RtpTrackFormat, RtpTrackReceiver } from '@m7s/media';
+import { buildReceiverReport, buildSdes, concatRtcp, ntpToUnixMs, parseRtcpCompound, RtpReceiverStats, parseRtpPacket, RtpMediaClock, RtpPacket, RtpReorderBuffer, RtpTimestampUnwrapper, RtpTrackFormat, RtpTrackReceiver } from '@m7s/media';
 
 /**
  * The time origin shared by the tracks of one RTSP session: when it started (arrival clock) and, once a
@@ -33,6 +33,10 @@ export class RtpIngestTrack {
   private closed = false;
   /** RTP packets received for this track. */
   packets = 0;
+  /** Reception statistics for our receiver reports (RFC 3550 6.4.2), from the sender's first packet. */
+  private stats: RtpReceiverStats | undefined;
+  /** Our SSRC as a receiver. */
+  private readonly ssrc = (Math.random() * 0x100000000) >>> 0;
 
   constructor(
     readonly format: RtpTrackFormat,
@@ -52,19 +56,31 @@ export class RtpIngestTrack {
     const pkt = parseRtpPacket(data);
     if (pkt.payloadType !== this.format.payloadType) return;
     this.packets++;
+    this.stats ??= new RtpReceiverStats(pkt.ssrc, this.format.clockRate);
+    this.stats.onPacket(pkt, now);
     if (!this.reorder) return this.deliver(pkt, now);
     for (const p of this.reorder.push(pkt, now)) this.deliver(p, now);
   }
 
   /** RTCP from the sender: sender reports map its RTP clock to NTP. Malformed reports are ignored. */
-  receiveRtcp(data: Buffer, _now: number): void {
+  receiveRtcp(data: Buffer, now: number): void {
     let packets;
     try {
       packets = parseRtcpCompound(data);
     } catch {
       return;
     }
-    for (const p of packets) if (p.type === 'sr') this.senderClock.onSenderReport(ntpToUnixMs(p.ntpSeconds, p.ntpFraction), p.rtpTimestamp);
+    for (const p of packets) {
+      if (p.type !== 'sr') continue;
+      this.senderClock.onSenderReport(ntpToUnixMs(p.ntpSeconds, p.ntpFraction), p.rtpTimestamp);
+      this.stats?.onSenderReport(p, now);
+    }
+  }
+
+  /** An RTCP receiver report (with our CNAME) about what arrived so far; undefined before the first packet. */
+  receiverReport(now: number): Buffer | undefined {
+    if (!this.stats) return undefined;
+    return concatRtcp([buildReceiverReport({ ssrc: this.ssrc, reports: [this.stats.reportBlock(now)] }), buildSdes(this.ssrc, 'm7s-nest')]);
   }
 
   /** Releases packets the reorder buffer has waited for long enough. */

@@ -11,6 +11,8 @@ import { UdpPortAllocator, UdpPortPair } from './rtsp-udp';
 import { waitForTracks } from './stream-tracks';
 import { formatTransport, parseTransportHeader } from './protocol';
 
+/** RTCP receiver reports go to the source this often. */
+const RECEIVER_REPORT_INTERVAL_MS = 5000;
 /** A pull with no RTP for this long is considered dead (the camera froze without closing). */
 const MEDIA_TIMEOUT_MS = 10_000;
 
@@ -19,6 +21,8 @@ interface PulledTrack {
   control: string;
   ingest?: RtpIngestTrack;
   udp?: UdpPortPair;
+  /** The source's RTP/RTCP ports (UDP), for our receiver reports. */
+  serverPorts?: [number, number];
   channel?: number;
 }
 
@@ -109,9 +113,19 @@ export class RtspRelayService implements RelayDriver, OnModuleInit, OnApplicatio
     // Keep the session alive and measure the round trip; notice a source that stopped sending.
     const keepAliveMs = Math.max(1000, (client.sessionTimeout * 1000) / 2);
     let lastKeepAlive = Date.now();
+    let lastReport = Date.now();
     const timer = setInterval(() => {
       const now = Date.now();
       for (const t of tracks) t.ingest!.poll(now);
+      if (now - lastReport >= RECEIVER_REPORT_INTERVAL_MS) {
+        lastReport = now;
+        for (const t of tracks) {
+          const report = t.ingest!.receiverReport(now);
+          if (!report) continue;
+          if (t.udp && t.serverPorts) t.udp.rtcp.send(report, t.serverPorts[1], client.conn.remoteIp);
+          else if (t.channel !== undefined) client.sendInterleaved(t.channel + 1, report);
+        }
+      }
       if (now - lastMedia > MEDIA_TIMEOUT_MS) return client.close(`no media for ${MEDIA_TIMEOUT_MS} ms`);
       if (now - lastKeepAlive >= keepAliveMs) {
         lastKeepAlive = now;
@@ -141,7 +155,8 @@ export class RtspRelayService implements RelayDriver, OnModuleInit, OnApplicatio
       if (useUdp) {
         t.udp = await this.udpPorts.allocate();
         try {
-          await client.request('SETUP', t.control, { Transport: `RTP/AVP;unicast;client_port=${t.udp.rtpPort}-${t.udp.rtcpPort}` });
+          const res = await client.request('SETUP', t.control, { Transport: `RTP/AVP;unicast;client_port=${t.udp.rtpPort}-${t.udp.rtcpPort}` });
+          t.serverPorts = parseTransportHeader(res.headers.get('transport') ?? '')[0]?.serverPort;
           continue;
         } catch (error) {
           t.udp.close();

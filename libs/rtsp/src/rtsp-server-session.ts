@@ -33,6 +33,8 @@ import {
 const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 /** Digest nonces stay valid this long (a stale one gets a fresh challenge, not a refusal). */
 const NONCE_MAX_AGE_MS = 5 * 60_000;
+/** RTCP receiver reports go to publishers this often (RFC 3550 6.2 suggests ~5 s). */
+const RECEIVER_REPORT_INTERVAL_MS = 5000;
 /** Requests queued behind one still being answered (DESCRIBE may wait for a publisher). */
 const MAX_PENDING_REQUESTS = 16;
 
@@ -93,6 +95,7 @@ export class RtspServerSession {
   /** Multicast groups this player joined (left when it stops playing). */
   private multicastJoined: number[] = [];
   private lastActivity = Date.now();
+  private lastReceiverReport = Date.now();
   private readonly timer: NodeJS.Timeout;
   private readonly pending: RtspRequest[] = [];
   private busy = false;
@@ -466,12 +469,26 @@ export class RtspServerSession {
   private checkTimeout(): void {
     const now = Date.now();
     for (const t of this.ingest.values()) t.poll(now);
+    if (this.mode === 'record' && now - this.lastReceiverReport >= RECEIVER_REPORT_INTERVAL_MS) {
+      this.lastReceiverReport = now;
+      this.sendReceiverReports(now);
+    }
     this.playSink?.tick(now);
     // A TCP player's liveness is its connection; everyone else must show activity.
     const tcpPlayer = this.mode === 'play' && [...this.setups.values()].every((s) => s.transport.lowerTransport === 'TCP');
     if (tcpPlayer) return;
     const last = Math.max(this.lastActivity, this.mode === 'record' ? 0 : this.conn.lastActivity);
     if (now - last > this.ctx.config.sessionTimeout) this.close('session timeout', new Error(`no request or media for ${this.ctx.config.sessionTimeout} ms`));
+  }
+
+  /** RTCP receiver reports to the publisher, on the RTCP channel or port of each track. */
+  private sendReceiverReports(now: number): void {
+    for (const setup of this.setups.values()) {
+      const report = this.ingest.get(setup.index)?.receiverReport(now);
+      if (!report) continue;
+      if (setup.udp && setup.clientPorts) setup.udp.rtcp.send(report, setup.clientPorts[1], setup.clientIp);
+      else if (setup.transport.interleaved) this.conn.sendInterleaved(setup.transport.interleaved[1], report);
+    }
   }
 
   private release(reason: string): void {
