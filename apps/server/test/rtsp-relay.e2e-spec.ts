@@ -35,6 +35,19 @@ describe('RTSP client: pull from a camera, push to another server', () => {
     expect(server.registry.get(path)?.publisher).toBeUndefined();
   });
 
+  it('pulls H.265 with MP4A-LATM audio from the camera; ffprobe reads both over RTSP', async () => {
+    const session = await server.app.get(RtspRelayService).pull(camera.url.replace('/cam', '/hevc'), 'cams/hevc', { transport: 'tcp' });
+    try {
+      await waitFor(() => server.registry.get('cams/hevc')?.publisher?.tracks.audio && server.registry.get('cams/hevc')?.isReady, 'the pulled HEVC stream with audio', 20_000);
+      const streams = await probeStreams(server.rtspUrl('cams/hevc'), ['-rtsp_transport', 'tcp']);
+      expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'hevc', width: 320, height: 240 });
+      expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac', sample_rate: '48000', channels: 2 });
+    } finally {
+      session.stop();
+      await session.done;
+    }
+  });
+
   it.each(['tcp', 'udp'] as const)('pushes a local stream to a second m7s-nest over RTSP/%s (ANNOUNCE/RECORD), read back with ffprobe', async (transport) => {
     const path = `live/push-${transport}`;
     publishTestPattern({ url: server.rtmpUrl(path), size: '640x360', audioRate: 48000 });

@@ -647,3 +647,12 @@ describe('LatmDepacketizer', () => {
     );
   });
 });
+
+describe('StreamMuxConfig with backward-compatible SBR signalling (GStreamer avenc_aac → rtpmp4apay)', () => {
+  it('reads 40002320adca00: AAC-LC 48 kHz stereo whose ASC carries the 0x2b7 sync extension (sbr absent)', () => {
+    const config = parseLatmStreamMuxConfig('40002320adca00');
+    expect(config.frameLengthType).toBe(0);
+    expect(config.asc.toString('hex')).toBe('119056e500');
+    expect(parseAudioSpecificConfig(config.asc)).toMatchObject({ objectType: 2, sampleRate: 48000, channels: 2 });
+  });
+});

@@ -454,7 +454,31 @@ export function audioSpecificConfigBitLength(asc: Buffer): number {
     const epConfig = r.readBits(2);
     if (epConfig === 2 || epConfig === 3) throw new MediaError('UNSUPPORTED', `AudioSpecificConfig with epConfig ${epConfig}`);
   }
+  skipSyncExtension(r);
   return r.bitPos;
+}
+
+/** syncExtensionType of backward-compatible SBR signalling, and of PS signalling inside it (ISO/IEC 14496-3 1.6.2.1). */
+const SBR_SYNC_EXTENSION = 0x2b7;
+const PS_SYNC_EXTENSION = 0x548;
+
+/**
+ * Backward-compatible explicit SBR/PS signalling after the GASpecificConfig, as FFmpeg's AAC encoder writes
+ * it (e.g. through GStreamer's avenc_aac into MP4A-LATM). In a StreamMuxConfig it cannot be mistaken for
+ * what follows the ASC: 0x2b7 starts with the reserved frameLengthType 2.
+ */
+function skipSyncExtension(r: BitReader): void {
+  if (r.bitsLeft < 16 || r.peekBits(11) !== SBR_SYNC_EXTENSION) return;
+  r.skipBits(11);
+  const extensionType = readAudioObjectType(r);
+  if (extensionType === 5) {
+    if (!r.readFlag()) return; // sbrPresentFlag
+    skipSamplingFrequency(r);
+    if (r.bitsLeft >= 12 && r.peekBits(11) === PS_SYNC_EXTENSION) r.skipBits(12); // psPresentFlag
+  } else if (extensionType === 22) {
+    if (r.readFlag()) skipSamplingFrequency(r);
+    r.skipBits(4); // extensionChannelConfiguration
+  }
 }
 
 /** Bits of StreamMuxConfig searched for the end of an AudioSpecificConfig (audioMuxVersion 0). */
