@@ -1,15 +1,17 @@
 /**
- * A player process: holds many lightweight RTMP players (our RtmpClient) or HTTP-FLV readers (http.get +
- * FlvTagReader), measures forwarding latency from the probe in each video frame, time to first key frame
- * and stalls, and reports them to the orchestrator (run.ts) over the fork IPC channel.
+ * A player process: holds many lightweight RTMP players (our RtmpClient), HTTP-FLV readers (http.get +
+ * FlvTagReader) or RTSP players (our RtspClient, RTP over TCP interleaved, H264Depacketizer), measures
+ * forwarding latency from the probe in each video frame, time to first key frame and stalls, and reports
+ * them to the orchestrator (run.ts) over the fork IPC channel.
  */
 import { ClientRequest, get as httpGet, IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
-import { FlvTagReader } from '@m7s/media';
+import { FlvTagReader, H264Depacketizer, H264NalType, parseRtpPacket, parseSdp, resolveControlUrl, rtpFormatOfSdpMedia, sdpAttribute } from '@m7s/media';
 import { MessageType, RtmpClient, RtmpMessage } from '@m7s/rtmp';
-import { newHistogram, nowUs, probe, readProbe, record } from './probe';
+import { parseTransportHeader, RtspClient } from '@m7s/rtsp';
+import { newHistogram, nowUs, probe, readProbe, readProbeNals, record } from './probe';
 
-export type Protocol = 'rtmp' | 'flv';
+export type Protocol = 'rtmp' | 'flv' | 'rtsp';
 
 export type WorkerCommand =
   | { type: 'connect'; protocol: Protocol; url: string; count: number; batch: number; intervalMs: number; nalLengthSize: number }
@@ -103,8 +105,19 @@ function touched(p: Player, now: number): void {
 /** A video body arrived (RTMP message payload or FLV tag body). */
 function video(p: Player, body: Buffer, now: number, lengthSize: number): void {
   if (!readProbe(body, lengthSize)) return;
+  probedFrame(p, body[0] >> 4 === 1, true, now);
+}
+
+/** An H.264 access unit came out of the RTP depacketizer (RTSP). */
+function accessUnit(p: Player, nals: readonly Buffer[], complete: boolean, now: number): void {
+  if (!readProbeNals(nals)) return;
+  probedFrame(p, nals.some((n) => (n[0] & 0x1f) === H264NalType.IDR), complete, now);
+}
+
+/** A video frame whose probe was just read (into `probe`); the first one counted is a complete key frame. */
+function probedFrame(p: Player, key: boolean, complete: boolean, now: number): void {
   if (p.firstKeyUs === 0) {
-    if (body[0] >> 4 !== 1) return;
+    if (!key || !complete) return;
     p.firstKeyUs = now;
   }
   const lat = now - probe.sendUs;
@@ -149,6 +162,82 @@ function startRtmp(url: string, lengthSize: number, gen: number): Player {
         if (!stopped) p.closed = true;
       });
       await c.play();
+      p.connected = true;
+    })
+    .catch((error: unknown) => {
+      if (stopped) return;
+      p.failed = true;
+      note(error);
+      client?.conn.socket.destroy();
+    });
+  return p;
+}
+
+/**
+ * An RTSP player over TCP interleaved: DESCRIBE, SETUP of every track we can read (RTP on channel 2i,
+ * RTCP on 2i+1), PLAY; the video track's RTP is depacketized into access units whose probe is read. Audio
+ * and RTCP only count as activity (audio RTP) or are ignored (RTCP).
+ */
+function startRtsp(url: string, gen: number): Player {
+  const p = newPlayer();
+  let client: RtspClient | undefined;
+  let stopped = false;
+  p.stop = () => {
+    stopped = true;
+    client?.conn.socket.destroy();
+  };
+  const play = async (c: RtspClient): Promise<void> => {
+    const described = await c.request('DESCRIBE', c.baseUrl, { Accept: 'application/sdp' });
+    const sdp = parseSdp(described.body);
+    const base = described.headers.get('content-base') ?? described.headers.get('content-location') ?? c.baseUrl;
+    const rtpChannels = new Set<number>();
+    let videoChannel = -1;
+    let videoPayloadType = -1;
+    let index = 0;
+    for (const media of sdp.media) {
+      const format = rtpFormatOfSdpMedia(media);
+      if (!format) continue;
+      const wanted = [2 * index, 2 * index + 1];
+      index++;
+      const res = await c.request('SETUP', resolveControlUrl(base, sdpAttribute(media.attributes, 'control')), {
+        Transport: `RTP/AVP/TCP;unicast;interleaved=${wanted[0]}-${wanted[1]}`,
+      });
+      // the server may pick other channels; its answer is what it sends on
+      const channel = parseTransportHeader(res.headers.get('transport') ?? '')[0]?.interleaved?.[0] ?? wanted[0];
+      rtpChannels.add(channel);
+      if (format.encoding === 'H264' && videoChannel < 0) {
+        videoChannel = channel;
+        videoPayloadType = format.payloadType;
+      }
+    }
+    if (videoChannel < 0) throw new Error('RTSP: no H.264 track in the SDP');
+    const depacketizer = new H264Depacketizer();
+    c.on('interleaved', (channel: number, data: Buffer) => {
+      if (!rtpChannels.has(channel)) return;
+      const now = nowUs();
+      touched(p, now);
+      if (channel !== videoChannel) return;
+      try {
+        const pkt = parseRtpPacket(data);
+        if (pkt.payloadType !== videoPayloadType) return;
+        for (const au of depacketizer.push(pkt)) accessUnit(p, au.nals, au.complete, now);
+      } catch (error) {
+        note(error);
+      }
+    });
+    await c.request('PLAY', resolveControlUrl(base, sdpAttribute(sdp.attributes, 'control')), { Range: 'npt=0.000-' });
+  };
+  RtspClient.connect(url, { timeout: 20_000 })
+    .then(async (c) => {
+      client = c;
+      if (stopped || gen !== generation) {
+        c.conn.socket.destroy();
+        return;
+      }
+      c.on('close', () => {
+        if (!stopped) p.closed = true;
+      });
+      await play(c);
       p.connected = true;
     })
     .catch((error: unknown) => {
@@ -279,7 +368,9 @@ function connect(cmd: Extract<WorkerCommand, { type: 'connect' }>): void {
   const batch = (): void => {
     if (gen !== generation) return;
     for (let i = 0; i < cmd.batch && started < cmd.count; i++, started++) {
-      players.push(cmd.protocol === 'rtmp' ? startRtmp(cmd.url, cmd.nalLengthSize, gen) : startFlv(cmd.url, cmd.nalLengthSize));
+      players.push(
+        cmd.protocol === 'rtmp' ? startRtmp(cmd.url, cmd.nalLengthSize, gen) : cmd.protocol === 'rtsp' ? startRtsp(cmd.url, gen) : startFlv(cmd.url, cmd.nalLengthSize),
+      );
     }
     send(progress(started));
     if (started < cmd.count) setTimeout(batch, cmd.intervalMs);

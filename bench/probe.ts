@@ -46,6 +46,14 @@ export function writeProbeNal(out: Buffer, at: number, seq: number, sendUs: numb
 /** The probe of the last successful readProbe(). */
 export const probe = { seq: 0, sendUs: 0 };
 
+/** Reads the probe from a NAL unit starting at `nal` in `buf` (the caller checked PROBE_NAL_SIZE bytes are there). */
+function probeAt(buf: Buffer, nal: number): boolean {
+  if ((buf[nal] & 0x1f) !== 6 || buf[nal + 1] !== 5 || buf[nal + 2] !== SEI_PAYLOAD || buf.compare(UUID, 0, 16, nal + 3, nal + 19) !== 0) return false;
+  probe.seq = get7(buf, nal + 19, 4);
+  probe.sendUs = get7(buf, nal + 23, 8);
+  return true;
+}
+
 /**
  * Looks for the probe in an FLV/RTMP AVC video body (5-byte tag header, then length-prefixed NAL units;
  * only the first few units are searched). Returns false for sequence headers and frames without it.
@@ -57,12 +65,21 @@ export function readProbe(body: Buffer, lengthSize = 4): boolean {
     let len = 0;
     for (let i = 0; i < lengthSize; i++) len = len * 256 + body[off + i];
     const nal = off + lengthSize;
-    if ((body[nal] & 0x1f) === 6 && body[nal + 1] === 5 && body[nal + 2] === SEI_PAYLOAD && body.compare(UUID, 0, 16, nal + 3, nal + 19) === 0) {
-      probe.seq = get7(body, nal + 19, 4);
-      probe.sendUs = get7(body, nal + 23, 8);
-      return true;
-    }
+    if (probeAt(body, nal)) return true;
     off = nal + len;
+  }
+  return false;
+}
+
+/**
+ * Looks for the probe among the first NAL units of an access unit given as bare NAL units (no length
+ * prefixes or start codes: what an RTP depacketizer yields). Only the first few are searched: the server
+ * may put SPS and PPS (and an AUD) before it.
+ */
+export function readProbeNals(nals: readonly Buffer[]): boolean {
+  for (let n = 0; n < 6 && n < nals.length; n++) {
+    const nal = nals[n];
+    if (nal.length >= PROBE_NAL_SIZE && probeAt(nal, 0)) return true;
   }
   return false;
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- options]`: fan-out benchmark of m7s-nest against nginx-rtmp and Node-Media-Server.
  *
- * One publisher (our RTMP client, a looped ~2 Mbit/s 720p25 H.264 + AAC clip), N players over RTMP and
- * HTTP-FLV held by forked player processes; for each server / protocol / N a fresh server process, and over
+ * One publisher (our RTMP client, a looped ~2 Mbit/s 720p25 H.264 + AAC clip), N players over RTMP,
+ * HTTP-FLV or RTSP (RTP over TCP interleaved) held by forked player processes; for each server / protocol / N a fresh server process, and over
  * a measuring window: server CPU per player-second and RSS (from /proc), forwarding latency (probe in each
  * frame, see probe.ts), time to first key frame, stalls. Then a longer window on m7s alone for RSS growth.
  * Results: stdout, bench/results/<timestamp>.md and .json. Nothing here asserts; targets are reported.
@@ -12,7 +12,7 @@
  *   --window 12               measuring window, seconds
  *   --warmup 3                seconds between "all players receiving" and the window
  *   --servers m7s,nginx,nms   servers to run
- *   --protocols rtmp,flv      player protocols (nginx-rtmp has no HTTP-FLV: n/a)
+ *   --protocols rtmp,flv,rtsp player protocols (nginx-rtmp has no HTTP-FLV, only m7s has RTSP: n/a)
  *   --workers 2               player processes
  *   --batch 50 --batch-ms 50  connection ramp: players per batch, ms between batches
  *   --rss-window 120          seconds of the m7s RSS-growth run (0 skips it)
@@ -60,8 +60,8 @@ function parseOptions(argv: string[]): Options {
   const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
   const servers = list(get('servers', 'm7s,nginx,nms')) as ServerName[];
   for (const s of servers) if (!['m7s', 'nginx', 'nms'].includes(s)) throw new Error(`unknown server ${s} (m7s, nginx, nms)`);
-  const protocols = list(get('protocols', 'rtmp,flv')) as Protocol[];
-  for (const p of protocols) if (!['rtmp', 'flv'].includes(p)) throw new Error(`unknown protocol ${p} (rtmp, flv)`);
+  const protocols = list(get('protocols', 'rtmp,flv,rtsp')) as Protocol[];
+  for (const p of protocols) if (!['rtmp', 'flv', 'rtsp'].includes(p)) throw new Error(`unknown protocol ${p} (rtmp, flv, rtsp)`);
   if (!['build', 'register', 'dist'].includes(get('m7s', 'build'))) throw new Error('--m7s: build, register or dist');
   const cpuProf = get('cpu-prof', '');
   return {
@@ -82,6 +82,15 @@ function parseOptions(argv: string[]): Options {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The player protocols each server serves; the others get 'n/a' rows. */
+const SERVES: Record<ServerName, readonly Protocol[]> = { m7s: ['rtmp', 'flv', 'rtsp'], nginx: ['rtmp'], nms: ['rtmp', 'flv'] };
+
+function playUrl(server: ServerHandle, protocol: Protocol): string {
+  const url = protocol === 'rtmp' ? server.rtmpUrl : protocol === 'flv' ? server.flvUrl : server.rtspUrl;
+  if (!url) throw new Error(`${server.name} has no ${protocol}`);
+  return url;
+}
 
 /** A forked player process. */
 class Worker {
@@ -168,7 +177,7 @@ export interface CellResult {
   clientCpuCore?: number;
   /** CPU used by other processes of the machine in the window, share of one core (noise) */
   otherCpuCore?: number;
-  /** m7s/nginx or nms/nginx CPU per player-second (nginx RTMP row of the same N) */
+  /** m7s/nginx or nms/nginx CPU per player-second (nginx RTMP row of the same N, for every protocol) */
   cpuVsNginx?: number;
   errors?: string[];
 }
@@ -249,7 +258,7 @@ async function measure(
   opts: Options,
   rssEverySec = 0.25,
 ): Promise<Measured> {
-  const url = protocol === 'rtmp' ? server.rtmpUrl : server.flvUrl!;
+  const url = playUrl(server, protocol);
   const counts = workers.map((_, i) => Math.floor(n / workers.length) + (i < n % workers.length ? 1 : 0));
   const perBatch = Math.max(1, Math.ceil(opts.batch / workers.length));
   for (const w of workers) w.progress = undefined;
@@ -482,8 +491,9 @@ function report(results: CellResult[], rss: RssGrowth | undefined, meta: Record<
   out.push('');
   out.push(
     'CPU ms/player-s: server process utime+stime over the window / (N x window); vs nginx: that ratio divided by the nginx-rtmp RTMP row of the same N ' +
-      '(also for HTTP-FLV rows; nginx-rtmp has no HTTP-FLV). CPU core: the server\'s share of one core; kernel %: the part of it in system time (socket writes; on loopback the kernel also does the receiving side\'s TCP work there); writes/player-s: the server\'s write system calls (write, writev, sendmsg) per player-second, from /proc/<pid>/io (the clip has 25 video + ~43 audio messages/s; nginx uses sendto(), not counted there: strace showed ~119 sendto/player-s, one per 4 KiB chunk). RSS idle: VmRSS with the publisher only, before the players; RSS max: max VmRSS in the window. lat: publisher send -> ' +
-      'player receive of each video frame (probe SEI in the frame). TTFF: player start (TCP connect / HTTP request) -> first key frame. stalled: players ' +
+      '(also for HTTP-FLV and RTSP rows; nginx-rtmp has neither, NMS has no RTSP). CPU core: the server\'s share of one core; kernel %: the part of it in system time (socket writes; on loopback the kernel also does the receiving side\'s TCP work there); writes/player-s: the server\'s write system calls (write, writev, sendmsg) per player-second, from /proc/<pid>/io (the clip has 25 video + ~43 audio messages/s; nginx uses sendto(), not counted there: strace showed ~119 sendto/player-s, one per 4 KiB chunk). RSS idle: VmRSS with the publisher only, before the players; RSS max: max VmRSS in the window. lat: publisher send -> ' +
+      'player receive of each video frame (probe SEI in the frame; RTSP: when the access unit\'s last RTP packet is depacketized). TTFF: player start (TCP connect / HTTP request) -> first key frame ' +
+      '(RTSP: first complete key-frame access unit after DESCRIBE, SETUP per track, PLAY over RTP/AVP/TCP interleaved). stalled: players ' +
       'that received nothing for > 2 s in the window, or never received, or were disconnected. missed %: video frames skipped by the server (sequence gaps). ' +
       'players CPU core: the player processes\' CPU in the window (they compete with the server for the same cores). other CPU core: everything else on the machine in the window (other jobs, kernel), a noise indicator.',
   );
@@ -558,7 +568,7 @@ async function main(): Promise<void> {
     for (const n of opts.n) {
       for (const server of opts.servers) {
         for (const protocol of opts.protocols) {
-          if (server === 'nginx' && protocol === 'flv') {
+          if (!SERVES[server].includes(protocol)) {
             results.push({ server, protocol, n, status: 'n/a' });
             continue;
           }

@@ -16,6 +16,8 @@ export interface ServerHandle {
   rtmpUrl: string;
   /** null when the server has no HTTP-FLV */
   flvUrl: string | null;
+  /** null when the server has no RTSP */
+  rtspUrl: string | null;
   /** last lines of the server's output, for error reports */
   output: () => string;
   stop: () => Promise<void>;
@@ -101,12 +103,12 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): () =>
 }
 
 export async function startM7s(o: StartOptions): Promise<ServerHandle> {
-  const [http, rtmp, grpc] = [await freePort(), await freePort(), await freePort()];
+  const [http, rtmp, rtsp, grpc] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     M7S_HTTP__LISTEN: `127.0.0.1:${http}`,
     M7S_RTMP__LISTEN: `127.0.0.1:${rtmp}`,
-    M7S_RTSP__LISTEN: `127.0.0.1:${await freePort()}`,
+    M7S_RTSP__LISTEN: `127.0.0.1:${rtsp}`,
     M7S_GRPC__LISTEN: `127.0.0.1:${grpc}`,
     // Its own SQLite file in the run's temp dir, and a known admin password (no first-start banner).
     M7S_DB__PATH: join(o.tmpDir, `m7s-${http}.db`),
@@ -130,12 +132,20 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
   const { child, output } = spawnServer(process.execPath, nodeArgs, env, ROOT);
   const stop = stopper(child, 'SIGINT');
   try {
-    await waitPorts(child, [rtmp, http], output);
+    await waitPorts(child, [rtmp, http, rtsp], output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { name: 'm7s', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/flv/${o.streamPath}.flv`, output, stop };
+  return {
+    name: 'm7s',
+    pid: child.pid!,
+    rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`,
+    flvUrl: `http://127.0.0.1:${http}/flv/${o.streamPath}.flv`,
+    rtspUrl: `rtsp://127.0.0.1:${rtsp}/${o.streamPath}`,
+    output,
+    stop,
+  };
 }
 
 function tsSources(dir: string, out: string[] = []): string[] {
@@ -237,7 +247,7 @@ export async function startNginx(o: StartOptions): Promise<ServerHandle> {
     await stop();
     throw error;
   }
-  return { name: 'nginx', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: null, output: out, stop };
+  return { name: 'nginx', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: null, rtspUrl: null, output: out, stop };
 }
 
 /**
@@ -281,7 +291,7 @@ export async function startNms(o: StartOptions): Promise<ServerHandle> {
     await stop();
     throw error;
   }
-  return { name: 'nms', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/${o.streamPath}.flv`, output, stop };
+  return { name: 'nms', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/${o.streamPath}.flv`, rtspUrl: null, output, stop };
 }
 
 export function startServer(name: ServerName, o: StartOptions): Promise<ServerHandle> {
