@@ -57,6 +57,15 @@ export async function removeTempDir(dir: string | undefined): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true });
 }
 
+/** A self-signed certificate for 127.0.0.1 (for RTMPS/RTSPS listeners), written into `dir`. */
+export async function makeSelfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const openssl = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
+  if (openssl.code !== 0) throw new Error(`openssl failed (${openssl.code}): ${openssl.stderr}`);
+  return { cert, key };
+}
+
 async function ffmpeg(args: string[], what: string): Promise<void> {
   const { code, stderr } = await run(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', ...args], 120_000);
   if (code !== 0) throw new Error(`ffmpeg (${what}) failed (${code}): ${stderr}`);

@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import { parseVideoBody } from '@m7s/media';
 import { MessageType, RtmpClient, RtmpMessage } from '@m7s/rtmp';
 import {
   framesOf,
   freePort,
   killAllTracked,
+  makeSelfSignedCert,
   makeTempDir,
   playRtmp,
   probeStreams,
   ProbeStream,
   publishTestPattern,
   removeTempDir,
-  run,
   startTestServer,
   TestPlayer,
   TestServer,
@@ -32,10 +31,7 @@ describe('RTMPS: ffmpeg publishes over TLS, read back over RTMPS, RTMP and HTTP-
 
   beforeAll(async () => {
     dir = await makeTempDir('m7s-rtmps-');
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    const openssl = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
-    if (openssl.code !== 0) throw new Error(`openssl failed (${openssl.code}): ${openssl.stderr}`);
+    const { cert, key } = await makeSelfSignedCert(dir);
     tlsPort = await freePort();
     server = await startTestServer({ rtmp: { tls: { listen: `127.0.0.1:${tlsPort}`, cert, key } } });
     secureUrl = `rtmps://127.0.0.1:${tlsPort}/live/secure`;

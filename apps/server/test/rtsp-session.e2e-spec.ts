@@ -1,15 +1,14 @@
-import { join } from 'node:path';
 import { RtspClient } from '@m7s/rtsp';
 import { parseSdp, rtpFormatOfSdpMedia } from '@m7s/media';
 import {
   ffmpegPath,
   freePort,
   killAllTracked,
+  makeSelfSignedCert,
   makeTempDir,
   probeStreams,
   publishTestPattern,
   removeTempDir,
-  run,
   spawnTracked,
   startTestServer,
   TestServer,
@@ -23,10 +22,7 @@ describe('RTSP sessions: RTSPS, H.265, PAUSE, keep-alive and timeouts', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('m7s-rtsps-');
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    const openssl = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
-    if (openssl.code !== 0) throw new Error(`openssl failed (${openssl.code}): ${openssl.stderr}`);
+    const { cert, key } = await makeSelfSignedCert(dir);
     tlsPort = await freePort();
     server = await startTestServer({ rtsp: { tls: { listen: `127.0.0.1:${tlsPort}`, cert, key }, sessionTimeout: '3s' } });
     publishTestPattern({ url: server.rtmpUrl('live/main') });

@@ -29,3 +29,4 @@ export * from './queue/embedded-work-queue';
 export * from './queue/bullmq-work-queue';
 export * from './errors/app-error';
 export * from './relay/relay-driver';
+export * from './net/listen';

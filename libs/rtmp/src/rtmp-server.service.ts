@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConfigService, parseListen, StreamAuth, StreamRegistry } from '@m7s/core';
+import { ConfigService, listenOn, StreamAuth, StreamRegistry } from '@m7s/core';
 import type { RtmpConfig } from './rtmp.config';
 import { RtmpServerSession } from './rtmp-server-session';
 
@@ -45,17 +45,8 @@ export class RtmpServerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private listen(server: Server, address: string, protocol: string): Promise<void> {
-    const { host, port } = parseListen(address);
     this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        server.on('error', (error) => this.logger.error({ msg: `${protocol} listener error`, error: error.message }));
-        this.logger.log({ msg: `${protocol} listening`, address });
-        resolve();
-      });
-    });
+    return listenOn(server, address, protocol, this.logger);
   }
 
   private accept(socket: Socket, protocol: 'rtmp' | 'rtmps'): void {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConfigService, parseListen, StreamAuth, StreamRegistry } from '@m7s/core';
+import { ConfigService, listenOn, parseListen, StreamAuth, StreamRegistry } from '@m7s/core';
 import type { RtspConfig } from './rtsp.config';
 import { MulticastGroups } from './rtsp-multicast';
 import { RtspServerContext, RtspServerSession } from './rtsp-server-session';
@@ -54,17 +54,8 @@ export class RtspServerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private listen(server: Server, address: string, protocol: string): Promise<void> {
-    const { host, port } = parseListen(address);
     this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        server.on('error', (error) => this.logger.error({ msg: `${protocol} listener error`, error: error.message }));
-        this.logger.log({ msg: `${protocol} listening`, address });
-        resolve();
-      });
-    });
+    return listenOn(server, address, protocol, this.logger);
   }
 
   private accept(socket: Socket, protocol: 'rtsp' | 'rtsps'): void {
