@@ -48,7 +48,8 @@ export interface AacSpecificConfig {
   profile: string;
 }
 
-function readObjectType(r: BitReader): number {
+/** GetAudioObjectType() (ISO/IEC 14496-3 1.6.2.1): 5 bits, or 32 + 6 more bits after the escape value 31. */
+export function readAudioObjectType(r: BitReader): number {
   const t = r.readBits(5);
   return t === 31 ? 32 + r.readBits(6) : t;
 }
@@ -64,8 +65,11 @@ function readSampleRate(r: BitReader): [number, number] {
   return [idx, AAC_SAMPLE_RATES[idx]];
 }
 
-/** Reads program_config_element() and returns the channel count it describes. */
-function readPceChannels(r: BitReader): number {
+/**
+ * Reads program_config_element() (4.4.1.1) and returns the channel count it describes. Its byte_alignment()
+ * is relative to the reader's buffer start.
+ */
+export function readPceChannels(r: BitReader): number {
   r.skipBits(4 + 2 + 4); // element_instance_tag, object_type, sampling_frequency_index
   const front = r.readBits(4);
   const side = r.readBits(4);
@@ -119,7 +123,7 @@ function profileName(objectType: number, sbr: boolean, ps: boolean): string {
 /** Parse an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1). Throws MediaError('BAD_ASC'). */
 export function parseAudioSpecificConfig(asc: Buffer): AacSpecificConfig {
   const r = new BitReader(asc, 0, asc.length, 'BAD_ASC');
-  let objectType = readObjectType(r);
+  let objectType = readAudioObjectType(r);
   if (objectType === 0) throw new MediaError('BAD_ASC', 'audioObjectType 0');
   const [sfIndex, sampleRate] = readSampleRate(r);
   const channelConfig = r.readBits(4);
@@ -135,7 +139,7 @@ export function parseAudioSpecificConfig(asc: Buffer): AacSpecificConfig {
     sbr = true;
     ps = objectType === 29;
     extensionSampleRate = readSampleRate(r)[1];
-    objectType = readObjectType(r);
+    objectType = readAudioObjectType(r);
     if (objectType === 22) r.skipBits(4);
   }
   let channels = CHANNELS_BY_CONFIG[channelConfig];
@@ -156,7 +160,7 @@ export function parseAudioSpecificConfig(asc: Buffer): AacSpecificConfig {
     if (extensionType !== 5 && r.bitsLeft >= 16) {
       try {
         if (r.readBits(11) === 0x2b7) {
-          const ext = readObjectType(r);
+          const ext = readAudioObjectType(r);
           if (ext === 5) {
             sbr = r.readFlag();
             if (sbr) {

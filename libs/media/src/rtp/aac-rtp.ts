@@ -1,14 +1,12 @@
 import { BitReader, BitWriter } from '../bit-reader';
-import { parseAudioSpecificConfig } from '../codecs/aac';
+import { parseAudioSpecificConfig, readAudioObjectType, readPceChannels } from '../codecs/aac';
 import { MediaError } from '../media.errors';
 import { DEFAULT_RTP_MTU } from './h264-rtp';
-import { RtpPacket, RtpPayload, rtpSeqDiff } from './rtp-packet';
+import { trackRtpSequence } from './nal-depacketizer';
+import { RtpPacket, RtpPayload } from './rtp-packet';
 
 /** Samples per AAC frame (access unit) of the usual codecs (LC, HE-AAC core); 960-sample framing exists too. */
 export const AAC_FRAME_SAMPLES = 1024;
-
-/** A packet this far behind the last one is late or a duplicate; farther means the sender restarted. */
-const MAX_MISORDER = 100;
 
 /** One AAC frame (raw access unit, no ADTS) and its RTP timestamp. */
 export interface AacRtpFrame {
@@ -27,25 +25,6 @@ export interface AacDepacketizerStats {
   droppedFrames: number;
   /** frames emitted */
   frames: number;
-}
-
-/** Sequence bookkeeping shared by both depacketizers: returns 'skip' for duplicates and late packets. */
-function trackSequence(stats: AacDepacketizerStats, lastSeq: number | undefined, seq: number): 'skip' | 'gap' | 'next' {
-  if (lastSeq === undefined) return 'next';
-  const d = rtpSeqDiff(seq, lastSeq);
-  if (d === 0) {
-    stats.duplicates++;
-    return 'skip';
-  }
-  if (d < 0 && d > -MAX_MISORDER) {
-    stats.late++;
-    return 'skip';
-  }
-  if (d !== 1) {
-    stats.lost += d > 1 ? d - 1 : 1;
-    return 'gap';
-  }
-  return 'next';
 }
 
 function checkFrameLength(frameLength: number): number {
@@ -257,7 +236,7 @@ export class AacHbrDepacketizer {
   push(pkt: RtpPacket): AacRtpFrame[] {
     const out: AacRtpFrame[] = [];
     this.stats.packets++;
-    const seq = trackSequence(this.stats, this.lastSeq, pkt.sequenceNumber);
+    const seq = trackRtpSequence(this.stats, this.lastSeq, pkt.sequenceNumber);
     if (seq === 'skip') return out;
     this.lastSeq = pkt.sequenceNumber;
     // an open fragment is dropped; the rest of its AU then goes quietly (discardedTimestamp)
@@ -396,30 +375,12 @@ const GA_OBJECT_TYPES = new Set([1, 2, 3, 4, 6, 7, 17, 19, 20, 21, 22, 23]);
 /** Error resilient object types, which end the AudioSpecificConfig with epConfig. */
 const ER_OBJECT_TYPES = new Set([17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 39]);
 
-function readAudioObjectType(r: BitReader): number {
-  const t = r.readBits(5);
-  return t === 31 ? 32 + r.readBits(6) : t;
-}
-
+/**
+ * Unlike readSampleRate in codecs/aac it accepts the reserved indexes and a rate of 0: only the length counts
+ * here (parseAudioSpecificConfig checks the values, and tolerates a bad backward-compatible SBR extension).
+ */
 function skipSamplingFrequency(r: BitReader): void {
   if (r.readBits(4) === 15) r.skipBits(24);
-}
-
-/** program_config_element() (4.4.1.1); its byte_alignment() is relative to the reader's buffer start. */
-function skipProgramConfigElement(r: BitReader): void {
-  r.skipBits(4 + 2 + 4); // element_instance_tag, object_type, sampling_frequency_index
-  const front = r.readBits(4);
-  const side = r.readBits(4);
-  const back = r.readBits(4);
-  const lfe = r.readBits(2);
-  const assoc = r.readBits(3);
-  const cc = r.readBits(4);
-  if (r.readFlag()) r.skipBits(4); // mono mixdown
-  if (r.readFlag()) r.skipBits(4); // stereo mixdown
-  if (r.readFlag()) r.skipBits(3); // matrix mixdown
-  r.skipBits((front + side + back) * 5 + lfe * 4 + assoc * 4 + cc * 5);
-  r.byteAlign();
-  r.skipBits(8 * r.readBits(8)); // comment
 }
 
 /**
@@ -443,7 +404,7 @@ export function audioSpecificConfigBitLength(asc: Buffer): number {
   r.skipBits(1); // frameLengthFlag
   if (r.readFlag()) r.skipBits(14); // coreCoderDelay
   const extensionFlag = r.readFlag();
-  if (channelConfig === 0) skipProgramConfigElement(r);
+  if (channelConfig === 0) readPceChannels(r); // only its length matters here
   if (objectType === 6 || objectType === 20) r.skipBits(3); // layerNr
   if (extensionFlag) {
     if (objectType === 22) r.skipBits(5 + 11); // numOfSubFrame, layer_length
@@ -745,7 +706,7 @@ export class LatmDepacketizer {
   push(pkt: RtpPacket): AacRtpFrame[] {
     const out: AacRtpFrame[] = [];
     this.stats.packets++;
-    const seq = trackSequence(this.stats, this.lastSeq, pkt.sequenceNumber);
+    const seq = trackRtpSequence(this.stats, this.lastSeq, pkt.sequenceNumber);
     if (seq === 'skip') return out;
     const first = this.lastSeq === undefined;
     this.lastSeq = pkt.sequenceNumber;

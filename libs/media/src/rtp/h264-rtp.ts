@@ -1,6 +1,7 @@
 import { H264NalType } from '../codecs/h264';
 import { MediaError } from '../media.errors';
-import { RtpPacket, RtpPayload, rtpSeqDiff } from './rtp-packet';
+import { NalAccessUnit, NalDepacketizer, NalDepacketizerOptions, NalDepacketizerStats, NalRtpPayload } from './nal-depacketizer';
+import { RtpPayload } from './rtp-packet';
 
 /** RTP clock rate of every video payload format. */
 export const H264_RTP_CLOCK_RATE = 90000;
@@ -148,52 +149,14 @@ export function parseH264RtpPayload(p: Buffer): H264RtpPayloadUnit {
   throw new MediaError('BAD_NAL', `H.264 RTP payload type ${type} is not allowed in packetization-mode 1`);
 }
 
-export interface H264AccessUnit {
-  /** RTP timestamp (90 kHz) of the access unit */
-  timestamp: number;
-  /** NAL units without start codes; single units may be subarrays of the input packets */
-  nals: Buffer[];
-  /** false when a packet of this access unit was lost or a NAL unit of it dropped */
-  complete: boolean;
-}
+/** An access unit rebuilt by H264Depacketizer. */
+export type H264AccessUnit = NalAccessUnit;
 
-export interface H264DepacketizerOptions {
-  /** Largest NAL unit rebuilt from FU-A fragments; a larger one is dropped (default 4 MiB). */
-  maxNalSize?: number;
-  /** Largest access unit held; a larger one loses its NAL units so far (default 8 MiB). */
-  maxAccessUnitSize?: number;
-  /** Most NAL units per access unit (default 1024). */
-  maxNalsPerAccessUnit?: number;
-}
+/** Limits of H264Depacketizer (see NalDepacketizerOptions: maxNalSize, maxAccessUnitSize, maxNalsPerAccessUnit). */
+export type H264DepacketizerOptions = NalDepacketizerOptions;
 
-export interface H264DepacketizerStats {
-  packets: number;
-  /** packets missing in sequence gaps (or 1 per unexplained sequence jump backwards) */
-  lost: number;
-  duplicates: number;
-  /** packets older than the last one, dropped */
-  late: number;
-  /** NAL units dropped: incomplete FU-A, over a limit */
-  droppedNals: number;
-  /** access units emitted */
-  accessUnits: number;
-}
-
-/** A packet this far behind the last one is late or a duplicate; farther means the sender restarted. */
-const MAX_MISORDER = 100;
-
-interface OpenFu {
-  header: number;
-  parts: Buffer[];
-  size: number;
-}
-
-interface PendingAu {
-  timestamp: number;
-  nals: Buffer[];
-  size: number;
-  complete: boolean;
-}
+/** packets, lost, duplicates, late, droppedNals (incomplete FU-A, over a limit), accessUnits. */
+export type H264DepacketizerStats = NalDepacketizerStats;
 
 /**
  * Rebuilds access units from H.264 RTP packets (RFC 6184 single NAL, STAP-A, FU-A) given in sequence order
@@ -203,155 +166,21 @@ interface PendingAu {
  * unit with an IDR comes out. Throws MediaError('BAD_NAL') only for a malformed payload (empty, STAP-A
  * length past the end, FU with S and E, type 0/25/26/27/29/30/31); the state stays usable after it.
  */
-export class H264Depacketizer {
-  readonly stats: H264DepacketizerStats = { packets: 0, lost: 0, duplicates: 0, late: 0, droppedNals: 0, accessUnits: 0 };
-  /** Set by a loss; cleared when a complete access unit with an IDR is emitted. */
-  keyFrameNeeded = false;
-
-  private readonly maxNalSize: number;
-  private readonly maxAuSize: number;
-  private readonly maxAuNals: number;
-  private lastSeq: number | undefined;
-  private fu: OpenFu | undefined;
-  /** NAL header of a FU-A whose loss is already counted: its remaining fragments are dropped quietly. */
-  private discardedFuHeader: number | undefined;
-  private au: PendingAu | undefined;
-
+export class H264Depacketizer extends NalDepacketizer<H264DepacketizerStats> {
   constructor(o: H264DepacketizerOptions = {}) {
-    this.maxNalSize = o.maxNalSize ?? 4 * 1024 * 1024;
-    this.maxAuSize = o.maxAccessUnitSize ?? 8 * 1024 * 1024;
-    this.maxAuNals = o.maxNalsPerAccessUnit ?? 1024;
+    super({ packets: 0, lost: 0, duplicates: 0, late: 0, droppedNals: 0, accessUnits: 0 }, o);
   }
 
-  /** Bytes held for the open FU-A and the pending access unit. */
-  get bufferedBytes(): number {
-    return (this.fu?.size ?? 0) + (this.au?.size ?? 0);
+  protected override parsePayload(payload: Buffer): NalRtpPayload {
+    const unit = parseH264RtpPayload(payload);
+    return unit.kind === 'fu-a' ? { ...unit, kind: 'fu' } : unit;
   }
 
-  /** Feed one packet; returns the access units it completes (0, 1 or 2). */
-  push(pkt: RtpPacket): H264AccessUnit[] {
-    const out: H264AccessUnit[] = [];
-    this.stats.packets++;
-    let gap = false;
-    if (this.lastSeq !== undefined) {
-      const d = rtpSeqDiff(pkt.sequenceNumber, this.lastSeq);
-      if (d === 0) {
-        this.stats.duplicates++;
-        return out;
-      }
-      if (d < 0 && d > -MAX_MISORDER) {
-        this.stats.late++;
-        return out;
-      }
-      if (d !== 1) {
-        gap = true;
-        this.stats.lost += d > 1 ? d - 1 : 1;
-      }
-    }
-    this.lastSeq = pkt.sequenceNumber;
-
-    let unit: H264RtpPayloadUnit;
-    try {
-      unit = parseH264RtpPayload(pkt.payload);
-    } catch (e) {
-      // a malformed packet counts as lost; its timestamp and marker are not trusted
-      this.dropFu();
-      this.markLoss();
-      throw e;
-    }
-
-    if (gap) {
-      this.dropFu();
-      this.markLoss();
-    }
-    if (this.au && this.au.timestamp !== pkt.timestamp) this.flush(out);
-    if (!this.au) this.au = { timestamp: pkt.timestamp, nals: [], size: 0, complete: !gap };
-
-    if (unit.kind === 'fu-a') {
-      this.fuA(unit);
-    } else {
-      if (this.dropFu()) this.markLoss();
-      this.discardedFuHeader = undefined;
-      for (const n of unit.nals) this.addNal(n);
-    }
-    if (pkt.marker) this.flush(out);
-    return out;
+  protected override nalHeaderBytes(header: number): Buffer {
+    return Buffer.of(header);
   }
 
-  /** Emit the pending access unit, if any (end of stream). */
-  flushPending(): H264AccessUnit[] {
-    const out: H264AccessUnit[] = [];
-    this.flush(out);
-    return out;
-  }
-
-  private fuA(u: H264FuA): void {
-    let fu = this.fu;
-    if (u.start) {
-      if (this.dropFu()) this.markLoss();
-      this.discardedFuHeader = undefined;
-      fu = { header: u.header, parts: [Buffer.of(u.header), u.data], size: 1 + u.data.length };
-      this.fu = fu;
-    } else if (!fu || fu.header !== u.header) {
-      // a middle or end without its start (or of another unit): that unit is lost, counted once
-      this.dropFu();
-      if (this.discardedFuHeader !== u.header) this.stats.droppedNals++;
-      this.discardedFuHeader = u.end ? undefined : u.header;
-      this.markLoss();
-      return;
-    } else {
-      fu.parts.push(u.data);
-      fu.size += u.data.length;
-    }
-    if (fu.size > this.maxNalSize) {
-      this.dropFu();
-      this.markLoss();
-    } else if (u.end) {
-      this.fu = undefined;
-      this.addNal(Buffer.concat(fu.parts, fu.size));
-    }
-  }
-
-  private addNal(nal: Buffer): void {
-    const au = this.au;
-    if (!au) return;
-    if (au.size + nal.length > this.maxAuSize || au.nals.length >= this.maxAuNals) {
-      this.stats.droppedNals += au.nals.length + 1;
-      au.nals = [];
-      au.size = 0;
-      this.markLoss();
-      return;
-    }
-    au.nals.push(nal);
-    au.size += nal.length;
-  }
-
-  /** Drop the open FU-A, if any; true when there was one. */
-  private dropFu(): boolean {
-    if (!this.fu) return false;
-    this.discardedFuHeader = this.fu.header;
-    this.fu = undefined;
-    this.stats.droppedNals++;
-    return true;
-  }
-
-  private markLoss(): void {
-    this.keyFrameNeeded = true;
-    if (this.au) this.au.complete = false;
-  }
-
-  private flush(out: H264AccessUnit[]): void {
-    const au = this.au;
-    this.au = undefined;
-    if (this.fu) {
-      // a FU never spans access units
-      this.dropFu();
-      if (au) au.complete = false;
-      this.keyFrameNeeded = true;
-    }
-    if (!au || au.nals.length === 0) return;
-    this.stats.accessUnits++;
-    if (au.complete && au.nals.some((n) => (n[0] & 0x1f) === H264NalType.IDR)) this.keyFrameNeeded = false;
-    out.push({ timestamp: au.timestamp, nals: au.nals, complete: au.complete });
+  protected override isKeyPicture(nal: Buffer): boolean {
+    return (nal[0] & 0x1f) === H264NalType.IDR;
   }
 }

@@ -1,7 +1,8 @@
 import { H265NalType } from '../codecs/h265';
 import { MediaError } from '../media.errors';
 import { DEFAULT_RTP_MTU } from './h264-rtp';
-import { RtpPacket, RtpPayload, rtpSeqDiff } from './rtp-packet';
+import { NalAccessUnit, NalDepacketizer, NalDepacketizerOptions, NalDepacketizerStats, NalRtpPayload } from './nal-depacketizer';
+import { RtpPayload } from './rtp-packet';
 
 /** RTP clock rate of H.265 (RFC 7798 7.1). */
 export const H265_RTP_CLOCK_RATE = 90000;
@@ -172,58 +173,16 @@ export function parseH265RtpPayload(p: Buffer): H265RtpPayloadUnit {
   throw new MediaError('BAD_NAL', `H.265 RTP payload type ${type} is undefined`);
 }
 
-export interface H265AccessUnit {
-  /** RTP timestamp (90 kHz) of the access unit */
-  timestamp: number;
-  /** NAL units without start codes; single units may be subarrays of the input packets */
-  nals: Buffer[];
-  /** false when a packet of this access unit was lost or a NAL unit of it dropped */
-  complete: boolean;
-}
+/** An access unit rebuilt by H265Depacketizer. */
+export type H265AccessUnit = NalAccessUnit;
 
-export interface H265DepacketizerOptions {
-  /** Largest NAL unit rebuilt from FU fragments; a larger one is dropped (default 4 MiB). */
-  maxNalSize?: number;
-  /** Largest access unit held; a larger one loses its NAL units so far (default 8 MiB). */
-  maxAccessUnitSize?: number;
-  /** Most NAL units per access unit (default 1024). */
-  maxNalsPerAccessUnit?: number;
-}
+/** Limits of H265Depacketizer (see NalDepacketizerOptions: maxNalSize, maxAccessUnitSize, maxNalsPerAccessUnit). */
+export type H265DepacketizerOptions = NalDepacketizerOptions;
 
-export interface H265DepacketizerStats {
-  packets: number;
-  /** packets missing in sequence gaps (or 1 per unexplained sequence jump backwards) */
-  lost: number;
-  duplicates: number;
-  /** packets older than the last one, dropped */
-  late: number;
-  /** NAL units dropped: incomplete FU, over a limit */
-  droppedNals: number;
+/** packets, lost, duplicates, late, droppedNals (incomplete FU, over a limit), accessUnits, and unsupported. */
+export interface H265DepacketizerStats extends NalDepacketizerStats {
   /** PACI packets, which are not read: dropped, and their access unit marked incomplete */
   unsupported: number;
-  /** access units emitted */
-  accessUnits: number;
-}
-
-/** A packet this far behind the last one is late or a duplicate; farther means the sender restarted. */
-const MAX_MISORDER = 100;
-
-interface OpenFu {
-  header: number;
-  parts: Buffer[];
-  size: number;
-}
-
-interface PendingAu {
-  timestamp: number;
-  nals: Buffer[];
-  size: number;
-  complete: boolean;
-}
-
-function isIrap(nal: Buffer): boolean {
-  const t = typeOf(nal[0]);
-  return t >= H265NalType.BLA_W_LP && t <= H265NalType.CRA_NUT;
 }
 
 /**
@@ -235,162 +194,29 @@ function isIrap(nal: Buffer): boolean {
  * a malformed payload (see parseH265RtpPayload); the state stays usable after it. PACI packets are dropped
  * and counted in `stats.unsupported`.
  */
-export class H265Depacketizer {
-  readonly stats: H265DepacketizerStats = { packets: 0, lost: 0, duplicates: 0, late: 0, droppedNals: 0, unsupported: 0, accessUnits: 0 };
-  /** Set by a loss; cleared when a complete access unit with an IRAP NAL unit is emitted. */
-  keyFrameNeeded = false;
-
-  private readonly maxNalSize: number;
-  private readonly maxAuSize: number;
-  private readonly maxAuNals: number;
-  private lastSeq: number | undefined;
-  private fu: OpenFu | undefined;
-  /** NAL header of an FU whose loss is already counted: its remaining fragments are dropped quietly. */
-  private discardedFuHeader: number | undefined;
-  private au: PendingAu | undefined;
-
+export class H265Depacketizer extends NalDepacketizer<H265DepacketizerStats> {
   constructor(o: H265DepacketizerOptions = {}) {
-    this.maxNalSize = o.maxNalSize ?? 4 * 1024 * 1024;
-    this.maxAuSize = o.maxAccessUnitSize ?? 8 * 1024 * 1024;
-    this.maxAuNals = o.maxNalsPerAccessUnit ?? 1024;
+    super({ packets: 0, lost: 0, duplicates: 0, late: 0, droppedNals: 0, unsupported: 0, accessUnits: 0 }, o);
   }
 
-  /** Bytes held for the open FU and the pending access unit. */
-  get bufferedBytes(): number {
-    return (this.fu?.size ?? 0) + (this.au?.size ?? 0);
+  protected override parsePayload(payload: Buffer): NalRtpPayload {
+    const unit = parseH265RtpPayload(payload);
+    return unit.kind === 'paci' ? { kind: 'unsupported' } : unit;
   }
 
-  /** Feed one packet; returns the access units it completes (0, 1 or 2). */
-  push(pkt: RtpPacket): H265AccessUnit[] {
-    const out: H265AccessUnit[] = [];
-    this.stats.packets++;
-    let gap = false;
-    if (this.lastSeq !== undefined) {
-      const d = rtpSeqDiff(pkt.sequenceNumber, this.lastSeq);
-      if (d === 0) {
-        this.stats.duplicates++;
-        return out;
-      }
-      if (d < 0 && d > -MAX_MISORDER) {
-        this.stats.late++;
-        return out;
-      }
-      if (d !== 1) {
-        gap = true;
-        this.stats.lost += d > 1 ? d - 1 : 1;
-      }
-    }
-    this.lastSeq = pkt.sequenceNumber;
-
-    let unit: H265RtpPayloadUnit;
-    try {
-      unit = parseH265RtpPayload(pkt.payload);
-    } catch (e) {
-      // a malformed packet counts as lost; its timestamp and marker are not trusted
-      this.dropFu();
-      this.markLoss();
-      throw e;
-    }
-
-    if (gap) {
-      this.dropFu();
-      this.markLoss();
-    }
-    if (this.au && this.au.timestamp !== pkt.timestamp) this.flush(out);
-    if (!this.au) this.au = { timestamp: pkt.timestamp, nals: [], size: 0, complete: !gap };
-
-    if (unit.kind === 'fu') {
-      this.fragment(unit);
-    } else {
-      if (this.dropFu()) this.markLoss();
-      this.discardedFuHeader = undefined;
-      if (unit.kind === 'paci') {
-        this.stats.unsupported++;
-        this.markLoss();
-      } else {
-        for (const n of unit.nals) this.addNal(n);
-      }
-    }
-    if (pkt.marker) this.flush(out);
-    return out;
+  protected override nalHeaderBytes(header: number): Buffer {
+    const bytes = Buffer.allocUnsafe(2);
+    bytes.writeUInt16BE(header, 0);
+    return bytes;
   }
 
-  /** Emit the pending access unit, if any (end of stream). */
-  flushPending(): H265AccessUnit[] {
-    const out: H265AccessUnit[] = [];
-    this.flush(out);
-    return out;
+  /** IRAP pictures: BLA, IDR and CRA (types 16..21). */
+  protected override isKeyPicture(nal: Buffer): boolean {
+    const t = typeOf(nal[0]);
+    return t >= H265NalType.BLA_W_LP && t <= H265NalType.CRA_NUT;
   }
 
-  private fragment(u: H265Fu): void {
-    let fu = this.fu;
-    if (u.start) {
-      if (this.dropFu()) this.markLoss();
-      this.discardedFuHeader = undefined;
-      const header = Buffer.allocUnsafe(2);
-      header.writeUInt16BE(u.header, 0);
-      fu = { header: u.header, parts: [header, u.data], size: 2 + u.data.length };
-      this.fu = fu;
-    } else if (!fu || fu.header !== u.header) {
-      // a middle or end without its start (or of another unit): that unit is lost, counted once
-      this.dropFu();
-      if (this.discardedFuHeader !== u.header) this.stats.droppedNals++;
-      this.discardedFuHeader = u.end ? undefined : u.header;
-      this.markLoss();
-      return;
-    } else {
-      fu.parts.push(u.data);
-      fu.size += u.data.length;
-    }
-    if (fu.size > this.maxNalSize) {
-      this.dropFu();
-      this.markLoss();
-    } else if (u.end) {
-      this.fu = undefined;
-      this.addNal(Buffer.concat(fu.parts, fu.size));
-    }
-  }
-
-  private addNal(nal: Buffer): void {
-    const au = this.au;
-    if (!au) return;
-    if (au.size + nal.length > this.maxAuSize || au.nals.length >= this.maxAuNals) {
-      this.stats.droppedNals += au.nals.length + 1;
-      au.nals = [];
-      au.size = 0;
-      this.markLoss();
-      return;
-    }
-    au.nals.push(nal);
-    au.size += nal.length;
-  }
-
-  /** Drop the open FU, if any; true when there was one. */
-  private dropFu(): boolean {
-    if (!this.fu) return false;
-    this.discardedFuHeader = this.fu.header;
-    this.fu = undefined;
-    this.stats.droppedNals++;
-    return true;
-  }
-
-  private markLoss(): void {
-    this.keyFrameNeeded = true;
-    if (this.au) this.au.complete = false;
-  }
-
-  private flush(out: H265AccessUnit[]): void {
-    const au = this.au;
-    this.au = undefined;
-    if (this.fu) {
-      // an FU never spans access units
-      this.dropFu();
-      if (au) au.complete = false;
-      this.keyFrameNeeded = true;
-    }
-    if (!au || au.nals.length === 0) return;
-    this.stats.accessUnits++;
-    if (au.complete && au.nals.some(isIrap)) this.keyFrameNeeded = false;
-    out.push({ timestamp: au.timestamp, nals: au.nals, complete: au.complete });
+  protected override countUnsupported(): void {
+    this.stats.unsupported++;
   }
 }
