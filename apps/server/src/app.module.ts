@@ -4,6 +4,7 @@ import { ApiModule } from '@m7s/api';
 import { AuthModule } from '@m7s/auth';
 import { ObservabilityModule } from '@m7s/observability';
 import { DataSource, PersistenceModule } from '@m7s/persistence';
+import { ProxyModule } from '@m7s/proxy';
 import { PLUGINS } from './plugins';
 
 @Module({})
@@ -18,6 +19,7 @@ export class AppModule {
         AuthModule,
         ObservabilityModule,
         ApiModule,
+        ProxyModule,
         ...CoreModule.enabledPluginModules(config, PLUGINS),
       ],
     };

@@ -5,6 +5,7 @@ import { AuthConfig, StreamAuthConfig } from '@m7s/auth';
 import { flvPlugin } from '@m7s/flv';
 import { MetricsConfig, WebhookConfig } from '@m7s/observability';
 import { DbConfig } from '@m7s/persistence';
+import { ProxyConfig } from '@m7s/proxy';
 import { rtmpPlugin } from '@m7s/rtmp';
 import { rtspPlugin } from '@m7s/rtsp';
 
@@ -22,4 +23,5 @@ export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
   { configSection: 'metrics', configClass: MetricsConfig },
   { configSection: 'api', configClass: ApiConfig },
   { configSection: 'grpc', configClass: GrpcConfig },
+  { configSection: 'proxy', configClass: ProxyConfig },
 ];

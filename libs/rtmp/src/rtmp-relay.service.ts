@@ -1,5 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { EngineEvents, Publisher, StreamRegistry, Subscriber } from '@m7s/core';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EngineEvents, Publisher, RelayDriver, RelayDrivers, RelayOptions, RelaySession, StreamRegistry, Subscriber } from '@m7s/core';
 import { RtmpClient, RtmpClientOptions } from './rtmp-client';
 import { RtmpIngest } from './rtmp-ingest';
 import type { RtmpMessage } from './protocol';
@@ -9,31 +9,43 @@ import { splitQuery } from './rtmp-url';
 /** Media messages kept while a pull's play is being confirmed. */
 const MAX_EARLY_MESSAGES = 256;
 
-/** A running pull or push; `done` settles when it ends, with the reason. */
-export interface RtmpRelay {
-  readonly url: string;
-  readonly streamPath: string;
-  readonly done: Promise<string>;
-  stop(): void;
-}
+/**
+ * A running pull or push; `done` settles when it ends, with the reason. `rtt()` is the time the RTMP connect
+ * took (TCP, handshake and NetConnection.connect: about three round trips), measured once.
+ */
+export type RtmpRelay = RelaySession;
+
+/** What pull and push accept: the proxy layer's options and the RTMP client's own. */
+export type RtmpRelayOptions = RelayOptions & RtmpClientOptions;
 
 /**
- * Pulls `rtmp://` streams into local stream paths and pushes local streams to remote `rtmp://` servers.
- * Reconnection policy belongs to the proxy layer that calls this.
+ * Pulls `rtmp://` streams into local stream paths and pushes local streams to remote `rtmp://` servers; the
+ * relay driver of the proxy layer for rtmp:// and rtmps:// URLs. Reconnection policy belongs to the proxy layer.
  */
 @Injectable()
-export class RtmpRelayService implements OnApplicationShutdown {
+export class RtmpRelayService implements RelayDriver, OnModuleInit, OnApplicationShutdown {
+  readonly schemes = ['rtmp', 'rtmps'] as const;
   private readonly logger = new Logger('RtmpRelay');
   private readonly relays = new Set<RtmpRelay>();
 
   constructor(
     private readonly registry: StreamRegistry,
     private readonly events: EngineEvents,
+    private readonly drivers: RelayDrivers,
   ) {}
 
-  /** Plays `url` and publishes what arrives as `streamPath`. Resolves once the remote play started. */
-  async pull(url: string, streamPath: string, options: RtmpClientOptions = {}): Promise<RtmpRelay> {
-    const client = await RtmpClient.connect(url, options);
+  onModuleInit(): void {
+    this.drivers.register(this);
+  }
+
+  /**
+   * Plays `url` and publishes what arrives as `streamPath`. Resolves once the remote play started.
+   * `audio: false` publishes the video only.
+   */
+  async pull(url: string, streamPath: string, options: RtmpRelayOptions = {}): Promise<RtmpRelay> {
+    const connectStart = Date.now();
+    const client = await RtmpClient.connect(url, clientOptions(options));
+    const connectMs = Date.now() - connectStart;
     let publisher: Publisher | undefined;
     // Media that arrives with NetStream.Play.Start (nginx-rtmp sends the AAC sequence header right after it,
     // in the same read) is emitted before `play()` resolves: keep it, bounded, for the ingest.
@@ -43,8 +55,10 @@ export class RtmpRelayService implements OnApplicationShutdown {
     };
     client.on('media', keep);
     try {
-      await client.play();
-      publisher = this.registry.publish(streamPath, { protocol: 'rtmp-pull', remoteAddress: client.conn.remoteAddress, query: splitQuery(url).query });
+      await withDeadline(client, client.play(), options, 'play');
+      const query = splitQuery(url).query;
+      if (options.audio === false) query.set('audio', '0');
+      publisher = this.registry.publish(streamPath, { protocol: 'rtmp-pull', remoteAddress: client.conn.remoteAddress, query });
     } catch (error) {
       client.close();
       throw error;
@@ -71,17 +85,20 @@ export class RtmpRelayService implements OnApplicationShutdown {
         resolve(reason);
       }),
     );
-    return this.track({ url, streamPath, done, stop: () => client.close() });
+    return this.track({ url, streamPath, done, rtt: () => connectMs, stop: () => client.close() });
   }
 
-  /** Publishes the local `streamPath` to `url`. Resolves once the remote accepted the publish. */
-  async push(streamPath: string, url: string, options: RtmpClientOptions = {}): Promise<RtmpRelay> {
-    const client = await RtmpClient.connect(url, options);
+  /** Publishes the local `streamPath` to `url`. Resolves once the remote accepted the publish. `audio: false` sends the video only. */
+  async push(streamPath: string, url: string, options: RtmpRelayOptions = {}): Promise<RtmpRelay> {
+    const connectStart = Date.now();
+    const client = await RtmpClient.connect(url, clientOptions(options));
+    const connectMs = Date.now() - connectStart;
     let subscriber: Subscriber;
     try {
-      await client.publish();
+      await withDeadline(client, client.publish(), options, 'publish');
       const sink = new RtmpSink(client.conn, client.streamId, 'push', () => client.close());
-      subscriber = this.registry.subscribe(streamPath, { protocol: 'rtmp-push', remoteAddress: client.conn.remoteAddress, query: new URLSearchParams() }, sink);
+      const query = new URLSearchParams(options.audio === false ? { audio: '0' } : {});
+      subscriber = this.registry.subscribe(streamPath, { protocol: 'rtmp-push', remoteAddress: client.conn.remoteAddress, query }, sink);
     } catch (error) {
       client.close();
       throw error;
@@ -94,7 +111,7 @@ export class RtmpRelayService implements OnApplicationShutdown {
         resolve(reason);
       }),
     );
-    return this.track({ url, streamPath, done, stop: () => client.close() });
+    return this.track({ url, streamPath, done, rtt: () => connectMs, stop: () => client.close() });
   }
 
   onApplicationShutdown(): void {
@@ -108,5 +125,22 @@ export class RtmpRelayService implements OnApplicationShutdown {
       this.logger.log({ msg: 'relay ended', url: relay.url, streamPath: relay.streamPath, reason });
     });
     return relay;
+  }
+}
+
+/** The RTMP client's options from the relay options (the proxy layer's `timeout` is the connect deadline). */
+function clientOptions(options: RtmpRelayOptions): RtmpClientOptions {
+  const { audio: _audio, transport: _transport, timeout, ...rest } = options;
+  return { ...rest, timeoutMs: rest.timeoutMs ?? timeout };
+}
+
+/** A play or publish the remote never answers fails after the connect deadline (the connection is closed). */
+async function withDeadline(client: RtmpClient, step: Promise<void>, options: RtmpRelayOptions, what: string): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? options.timeout ?? 10_000;
+  const timer = setTimeout(() => client.conn.close(`${what} timeout`, new Error(`no answer to ${what} within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    await step;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsMediaUrl, NoControlChars, Optional } from '../common/validators';
 
 export const PULL_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https'] as const;
 export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'rtsp', 'rtsps'] as const;
 const PROXY_STATUSES = ['offline', 'online', 'pulling', 'pushing', 'disabled'];
+export const RTSP_TRANSPORTS = ['tcp', 'udp', 'auto'] as const;
+const RTSP_TRANSPORT_DOC = 'rtsp:// sources: RTP over the RTSP connection (tcp), over UDP (udp), or UDP falling back to TCP (auto)';
 
 class ProxyFieldsDto {
   @ApiProperty({ example: 'camera-1', maxLength: 64 })
@@ -60,6 +62,11 @@ export class CreatePullProxyDto extends ProxyFieldsDto {
   @Optional()
   @IsBoolean()
   record?: boolean;
+
+  @ApiPropertyOptional({ enum: RTSP_TRANSPORTS, default: 'tcp', description: RTSP_TRANSPORT_DOC })
+  @Optional()
+  @IsIn(RTSP_TRANSPORTS)
+  rtspTransport?: (typeof RTSP_TRANSPORTS)[number];
 }
 
 export class CreatePushProxyDto extends ProxyFieldsDto {
@@ -94,6 +101,7 @@ export class UpdatePullProxyDto extends IdDto {
   @ApiPropertyOptional() @Optional() @IsBoolean() pullOnStart?: boolean;
   @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(86_400_000) stopOnIdleMs?: number;
   @ApiPropertyOptional() @Optional() @IsBoolean() record?: boolean;
+  @ApiPropertyOptional({ enum: RTSP_TRANSPORTS, description: RTSP_TRANSPORT_DOC }) @Optional() @IsIn(RTSP_TRANSPORTS) rtspTransport?: (typeof RTSP_TRANSPORTS)[number];
 }
 
 export class UpdatePushProxyDto extends IdDto {
@@ -125,6 +133,7 @@ export class PullProxyDto extends ProxyStateDto {
   @ApiProperty() pullOnStart!: boolean;
   @ApiProperty() stopOnIdleMs!: number;
   @ApiProperty() record!: boolean;
+  @ApiProperty({ enum: RTSP_TRANSPORTS }) rtspTransport!: string;
 }
 
 export class PushProxyDto extends ProxyStateDto {

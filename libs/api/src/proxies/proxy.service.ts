@@ -163,7 +163,7 @@ export class PullProxyService extends ProxyStore<PullProxyEntity, PullProxyDto> 
   }
 
   protected describe(entity: PullProxyEntity): PullProxyDto {
-    return { ...describeCommon(entity), pullOnStart: entity.pullOnStart, stopOnIdleMs: entity.stopOnIdleMs, record: entity.record };
+    return { ...describeCommon(entity), pullOnStart: entity.pullOnStart, stopOnIdleMs: entity.stopOnIdleMs, record: entity.record, rtspTransport: entity.rtspTransport };
   }
 }
 

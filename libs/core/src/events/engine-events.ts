@@ -30,6 +30,16 @@ export interface SubscribeEndEvent extends SubscribeEvent {
   bytesSent: number;
 }
 
+/**
+ * A player asked for a stream that has no publisher (it now waits for one). Emitted with the resolved path
+ * (an alias gives its target); on-demand pull proxies start pulling on it.
+ */
+export interface StreamDemandEvent extends StreamEventBase {
+  subscriberId: string;
+  protocol: string;
+  remoteAddress: string;
+}
+
 export interface RelayEvent extends StreamEventBase {
   url: string;
   reason?: string;
@@ -57,6 +67,7 @@ export interface EngineEventMap {
   subscribe_start: SubscribeEvent;
   subscribe_end: SubscribeEndEvent;
   stream_close: StreamEventBase;
+  stream_demand: StreamDemandEvent;
   pull_start: RelayEvent;
   pull_end: RelayEvent;
   push_start: RelayEvent;

@@ -83,7 +83,10 @@ export class StreamRegistry implements StreamHost {
     return publisher;
   }
 
-  /** Adds a player; it starts at once if the stream is live, else waits for a publisher. An alias plays its target. */
+  /**
+   * Adds a player; it starts at once if the stream is live, else waits for a publisher (and `stream_demand` is
+   * emitted, so an on-demand source can start). An alias plays its target.
+   */
   subscribe(path: string, info: ClientInfo, sink: SubscriberSink): Subscriber {
     if (this.shuttingDown) throw new StreamError('SHUTDOWN', 'server is shutting down');
     const streamPath = this.resolveAlias(normalizeStreamPath(path));
@@ -91,6 +94,10 @@ export class StreamRegistry implements StreamHost {
     const stream = this.streams.get(streamPath) ?? this.createStream(streamPath);
     const subscriber = new Subscriber(this.newId(), streamPath, info, policy, sink);
     stream.addSubscriber(subscriber);
+    // Nobody publishes it yet: an on-demand source (a pull proxy) may start now; the player waits meanwhile.
+    if (!stream.publisher && subscriber.state === 'waiting') {
+      this.events.emit('stream_demand', { streamPath, time: Date.now(), subscriberId: subscriber.id, protocol: info.protocol, remoteAddress: info.remoteAddress });
+    }
     return subscriber;
   }
 

@@ -2,6 +2,9 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 
 export type ProxyStatus = 'offline' | 'online' | 'pulling' | 'pushing' | 'disabled';
 
+/** How a pulled rtsp:// source sends RTP. */
+export type RtspTransport = 'tcp' | 'udp' | 'auto';
+
 /** A remote source (camera or server) pulled into a local stream path, at start or when its first reader comes. */
 @Entity('pull_proxies')
 export class PullProxyEntity {
@@ -18,6 +21,8 @@ export class PullProxyEntity {
   /** Record the pulled stream (the recording issue acts on it). */
   @Column({ type: 'boolean', default: false }) record!: boolean;
   @Column({ type: 'boolean', default: true }) audio!: boolean;
+  /** rtsp:// sources: RTP over the RTSP connection (tcp), over UDP (udp), or UDP then TCP (auto). */
+  @Column({ type: 'varchar', length: 8, default: 'tcp' }) rtspTransport!: RtspTransport;
   @Column({ type: 'varchar', length: 255, default: '' }) description!: string;
   @Column({ type: 'varchar', length: 16, default: 'offline' }) status!: ProxyStatus;
   @Column({ type: 'text', nullable: true }) lastError!: string | null;
