@@ -64,6 +64,26 @@ describe('RTSP client: pull from a camera, push to another server', () => {
     }
   });
 
+  it('pulls from a server that asks for Digest credentials, with the user and password of the URL', async () => {
+    const guarded = await startTestServer({ streamAuth: { users: [{ username: 'puller', password: 'pa:ss@word', publish: true, play: true }] } });
+    try {
+      const withCreds = (path: string) => guarded.rtspUrl(path).replace('rtsp://', 'rtsp://puller:pa%3Ass%40word@');
+      publishTestPattern({ url: withCreds('live/guarded') });
+      await waitFor(() => guarded.registry.get('live/guarded')?.isReady, 'the guarded publish', 20_000);
+      const relay = server.app.get(RtspRelayService);
+      await expect(relay.pull(guarded.rtspUrl('live/guarded'), 'cams/unauthorized', {})).rejects.toThrow(/401/);
+      const session = await relay.pull(withCreds('live/guarded'), 'cams/guarded', {});
+      try {
+        await waitFor(() => server.registry.get('cams/guarded')?.isReady, 'the authenticated pull', 15_000);
+      } finally {
+        session.stop();
+        await session.done;
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('a pull of a path the camera does not have fails with the status', async () => {
     await expect(server.app.get(RtspRelayService).pull(camera.url.replace('/cam', '/nothing'), 'cams/none', {})).rejects.toThrow(/404|503/);
   });

@@ -52,6 +52,15 @@ describe('RTSP sessions: RTSPS, H.265, PAUSE, keep-alive and timeouts', () => {
     expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'hevc', width: 320, height: 240 });
   });
 
+  it('Opus: ffmpeg publishes H.264 + Opus over RTSP, ffprobe reads both back over RTSP', async () => {
+    const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-c:a', 'libopus', '-b:a', '64k', '-f', 'rtsp', '-rtsp_transport', 'tcp', server.rtspUrl('live/opus')];
+    spawnTracked(ffmpegPath(), args);
+    await waitFor(() => server.registry.get('live/opus')?.publisher?.tracks.audio && server.registry.get('live/opus')?.isReady, 'the Opus publish', 30_000);
+    const streams = await probeStreams(server.rtspUrl('live/opus'), ['-rtsp_transport', 'tcp']);
+    expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'opus', sample_rate: '48000' });
+    expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264' });
+  });
+
   /** A player session by hand with our client: DESCRIBE, SETUP video over TCP, PLAY; counts RTP packets. */
   async function player(path: string): Promise<{ client: RtspClient; packets: () => number }> {
     const client = await RtspClient.connect(server.rtspUrl(path));
