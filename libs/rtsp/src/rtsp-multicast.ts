@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
 import { createSocket, Socket } from 'node:dgram';
 import type { StreamRegistry, Subscriber } from '@m7s/core';
 import type { TrackConfig } from '@m7s/media';
@@ -55,7 +54,7 @@ export class MulticastGroups {
     return { address: group!.address, port: group!.port };
   }
 
-  /** A player joins the group: the first one starts the group's reader. Returns the group's RTP track (for RTP-Info). */
+  /** A player joins the group: the first one starts the group's reader. Returns the group's RTP track. */
   join(streamPath: string, index: number, config: TrackConfig, mtu: number): RtpPlayTrack {
     const key = `${streamPath}#${index}`;
     this.groupFor(streamPath, index);
@@ -68,7 +67,7 @@ export class MulticastGroups {
         if (this.config.interface) socket.setMulticastInterface(this.config.interface);
       });
       socket.on('error', (error) => this.logger.warn({ msg: 'multicast socket error', streamPath, error: error.message }));
-      const track = new RtpPlayTrack(config, `trackID=${index}`, randomInt(0, 0x10000), randomInt(0, 0x100000000), randomInt(0, 0x100000000), mtu);
+      const track = new RtpPlayTrack(config, `trackID=${index}`, mtu);
       track.udp = { socket, rtcp: socket, ip: group.address, ports: [group.port, group.port + 1] };
       group.socket = socket;
       group.track = track;

@@ -1,76 +1,13 @@
+import { randomInt } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
-import { AVFrame, StreamError, SubscriberSink, TrackSet } from '@m7s/core';
-import { buildSenderReport, concatRtcp, buildSdes, RtpPayload, rtpClockRate, rtpPayloadsOfFrame, TrackConfig, unixMsToNtp } from '@m7s/media';
+import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import { buildSdes, buildSenderReport, concatRtcp, RtpPayload, rtpClockRate, rtpPayloadsOfFrame, TrackConfig, unixMsToNtp } from '@m7s/media';
 import type { RtspConnection } from './rtsp-connection';
 import { interleavedHeader } from './protocol';
 
 const RTP_HEADER = 12;
 /** RTCP sender reports go to each player this often (RFC 3550 6.2 suggests ~5 s). */
 const SENDER_REPORT_INTERVAL_MS = 5000;
-
-/** A frame's RTP payloads at an MTU: built once per frame and shared by every RTSP and multicast reader. */
-export function framePayloads(frame: AVFrame, mtu: number): RtpPayload[] {
-  return frame.cached(`rtp:${mtu}`, (f) => rtpPayloadsOfFrame(f.config, f.data, f.keyFrame, mtu));
-}
-
-/**
- * One track a player set up: its own SSRC, sequence numbers and timestamp origin (so its RTP-Info is exact),
- * and where packets go (interleaved channel, or UDP to the client's ports).
- */
-export class RtpPlayTrack {
-  readonly clockRate: number;
-  seq: number;
-  packets = 0;
-  octets = 0;
-  /** RTP time of the last frame sent and when it was sent, for sender reports. */
-  lastTimestamp: number;
-  lastSentAt = 0;
-  channel: number | undefined;
-  udp: { socket: UdpSocket; rtcp: UdpSocket; ip: string; ports: [number, number] } | undefined;
-  /** A multicast player's track is sent by the stream's group reader: this is the group's track. */
-  multicast: RtpPlayTrack | undefined;
-
-  constructor(
-    readonly config: TrackConfig,
-    readonly control: string,
-    readonly firstSeq: number,
-    readonly ssrc: number,
-    readonly firstTimestamp: number,
-    readonly mtu: number,
-  ) {
-    this.clockRate = rtpClockRate(config);
-    this.seq = firstSeq;
-    this.lastTimestamp = firstTimestamp;
-  }
-
-  /** RTP headers for the payloads of one frame, in one allocation (with room for the interleaved header on TCP). */
-  headers(payloads: readonly RtpPayload[], timestamp: number): Buffer[] {
-    const prefix = this.channel === undefined ? 0 : 4;
-    const size = prefix + RTP_HEADER;
-    const block = Buffer.allocUnsafe(size * payloads.length);
-    const out: Buffer[] = [];
-    const pt = rtpPayloadType(this.config);
-    for (let i = 0; i < payloads.length; i++) {
-      const h = block.subarray(i * size, (i + 1) * size);
-      const p = payloads[i];
-      if (prefix) {
-        h[0] = 0x24;
-        h[1] = this.channel!;
-        h.writeUInt16BE(RTP_HEADER + p.payload.length, 2);
-      }
-      h[prefix] = 0x80;
-      h[prefix + 1] = (p.marker ? 0x80 : 0) | pt;
-      h.writeUInt16BE(this.seq, prefix + 2);
-      h.writeUInt32BE((timestamp + (p.timestampOffset ?? 0)) >>> 0, prefix + 4);
-      h.writeUInt32BE(this.ssrc, prefix + 8);
-      this.seq = (this.seq + 1) & 0xffff;
-      this.packets++;
-      this.octets += p.payload.length;
-      out.push(h);
-    }
-    return out;
-  }
-}
 
 /** Dynamic payload types: 96 for video, 97 for audio; G.711 keeps its static ones (RFC 3551). */
 export function rtpPayloadType(config: TrackConfig): number {
@@ -80,11 +17,98 @@ export function rtpPayloadType(config: TrackConfig): number {
 }
 
 /**
- * Plays a stream into an RTSP session. The payloads of a frame are shared (frame cache); each player adds
- * only its 12-byte RTP headers (and the 4-byte interleaved header on TCP), all of a frame in one Buffer.
+ * The RTP numbering of one publisher's track, shared by every RTSP reader of it: one SSRC, one sequence
+ * space and one timestamp origin, so each frame is serialized once (per MTU and interleaved channel) and the
+ * same Buffers go to every player. A player that skips frames (slow reader) sees the gap as loss, as RTP
+ * intends. Frames are numbered in stream order; a frame no reader took while it was new cannot be numbered
+ * afterwards (it would go back in sequence), so a player that joins on it waits for the next key frame.
+ */
+class SharedRtpTrack {
+  readonly ssrc = randomInt(0, 0x100000000);
+  private nextSeq = randomInt(0, 0x10000);
+  private readonly timestampBase = randomInt(0, 0x100000000);
+  /** Ring position of the newest frame numbered. */
+  private newest = -1;
+  /** RTP time of the newest frame numbered and when, for sender reports. */
+  lastTimestamp = this.timestampBase;
+  lastNumberedAt = Date.now();
+
+  constructor(
+    readonly clockRate: number,
+    readonly payloadType: number,
+  ) {}
+
+  /** The packets of a frame: [12-byte header + payload] each, or undefined for a frame too old to number. */
+  packets(frame: AVFrame, mtu: number): Buffer[] | undefined {
+    return frame.cached(`rtp-packets:${mtu}`, (f) => {
+      if (f.seq <= this.newest) return null;
+      this.newest = f.seq;
+      const timestamp = (this.timestampBase + Math.round((f.pts * this.clockRate) / 1000)) >>> 0;
+      this.lastTimestamp = timestamp;
+      this.lastNumberedAt = Date.now();
+      return rtpPayloadsOfFrame(f.config, f.data, f.keyFrame, mtu).map((p) => this.packet(p, timestamp));
+    }) ?? undefined;
+  }
+
+  private packet(p: RtpPayload, timestamp: number): Buffer {
+    const out = Buffer.allocUnsafe(RTP_HEADER + p.payload.length);
+    out[0] = 0x80;
+    out[1] = (p.marker ? 0x80 : 0) | this.payloadType;
+    out.writeUInt16BE(this.nextSeq, 2);
+    out.writeUInt32BE((timestamp + (p.timestampOffset ?? 0)) >>> 0, 4);
+    out.writeUInt32BE(this.ssrc, 8);
+    p.payload.copy(out, RTP_HEADER);
+    this.nextSeq = (this.nextSeq + 1) & 0xffff;
+    return out;
+  }
+}
+
+const sharedTracks = new WeakMap<Track, SharedRtpTrack>();
+
+function sharedTrackOf(track: Track): SharedRtpTrack {
+  let shared = sharedTracks.get(track);
+  if (!shared) {
+    shared = new SharedRtpTrack(rtpClockRate(track.config), rtpPayloadType(track.config));
+    sharedTracks.set(track, shared);
+  }
+  return shared;
+}
+
+/** A frame's interleaved packets ($, channel, length, packet) as one Buffer, built once per frame and channel. */
+function interleavedFrame(frame: AVFrame, packets: readonly Buffer[], mtu: number, channel: number): Buffer {
+  return frame.cached(`rtsp-tcp:${mtu}:${channel}`, () => {
+    const parts: Buffer[] = [];
+    for (const p of packets) parts.push(interleavedHeader(channel, p.length), p);
+    return Buffer.concat(parts);
+  });
+}
+
+/** One track a player set up and where its packets go: an interleaved channel, or UDP to the client's ports. */
+export class RtpPlayTrack {
+  packets = 0;
+  octets = 0;
+  channel: number | undefined;
+  udp: { socket: UdpSocket; rtcp: UdpSocket; ip: string; ports: [number, number] } | undefined;
+  /** A multicast player's track is sent by the stream's group reader: this is the group's track. */
+  multicast: RtpPlayTrack | undefined;
+  /** The numbering of the publisher's track it plays (set when playing starts). */
+  shared: SharedRtpTrack | undefined;
+  /** Skipping to the next key frame (joined on a frame too old to number). */
+  waitKeyFrame = false;
+
+  constructor(
+    readonly config: TrackConfig,
+    readonly control: string,
+    readonly mtu: number,
+  ) {}
+}
+
+/**
+ * Plays a stream into an RTSP session (or a multicast group, or a push to another server). Frames are
+ * serialized once for all readers (SharedRtpTrack): over TCP a player writes one shared Buffer per frame,
+ * over UDP it sends the shared packets as datagrams.
  */
 export class RtspPlaySink implements SubscriberSink {
-  private ptsOrigin: number | undefined;
   private detached = false;
   private lastReport = Date.now();
 
@@ -96,41 +120,43 @@ export class RtspPlaySink implements SubscriberSink {
   ) {}
 
   get bytesSent(): number {
-    return (this.conn?.bytesSent ?? 0) + this.tracks.reduce((n, t) => n + (t.udp ? t.octets + t.packets * RTP_HEADER : 0), 0);
+    return (this.conn?.bytesSent ?? 0) + this.tracks.reduce((n, t) => n + (t.udp ? t.octets : 0), 0);
   }
 
   backlog(): number {
     return this.conn?.backlog ?? 0;
   }
 
-  start(_tracks: TrackSet): void {}
+  start(tracks: TrackSet): void {
+    for (const t of this.tracks) {
+      const track = tracks[t.config.kind];
+      t.shared = track ? sharedTrackOf(track) : undefined;
+    }
+  }
 
   track(): void {}
 
   frame(frame: AVFrame): void {
     if (this.detached) return;
     const track = this.tracks.find((t) => t.config.kind === frame.kind);
-    if (!track || track.multicast || track.config.codec !== frame.codec) return;
-    const payloads = framePayloads(frame, track.mtu);
-    if (payloads.length === 0) return;
-    this.ptsOrigin ??= frame.pts;
-    const timestamp = (track.firstTimestamp + Math.round(((frame.pts - this.ptsOrigin) * track.clockRate) / 1000)) >>> 0;
-    track.lastTimestamp = timestamp;
-    track.lastSentAt = Date.now();
-    const headers = track.headers(payloads, timestamp);
+    if (!track?.shared || track.multicast || track.config.codec !== frame.codec) return;
+    if (track.waitKeyFrame && !frame.keyFrame) return;
+    const packets = track.shared.packets(frame, track.mtu);
+    if (!packets) {
+      track.waitKeyFrame = true;
+      return;
+    }
+    track.waitKeyFrame = false;
+    if (packets.length === 0) return;
+    track.packets += packets.length;
+    for (const p of packets) track.octets += p.length;
     if (track.udp) {
       const { socket, ip, ports } = track.udp;
-      for (let i = 0; i < payloads.length; i++) socket.send([headers[i], payloads[i].payload], ports[0], ip);
+      for (const p of packets) socket.send(p, ports[0], ip);
       return;
     }
     // Audio may wait for the next video frame to leave in the same write.
-    const defer = frame.kind === 'audio' && this.tracks.length > 1 ? 40 : 0;
-    const conn = this.conn;
-    if (!conn) return;
-    for (let i = 0; i < payloads.length; i++) {
-      conn.write(headers[i], defer);
-      conn.write(payloads[i].payload, defer);
-    }
+    this.conn?.write(interleavedFrame(frame, packets, track.mtu, track.channel!), frame.kind === 'audio' && this.tracks.length > 1 ? 40 : 0);
   }
 
   publisherLeft(): boolean {
@@ -155,18 +181,16 @@ export class RtspPlaySink implements SubscriberSink {
     if (this.detached || now - this.lastReport < SENDER_REPORT_INTERVAL_MS) return;
     this.lastReport = now;
     for (const t of this.tracks) {
-      if (t.packets === 0 || t.multicast) continue;
-      const rtpNow = (t.lastTimestamp + Math.round(((now - t.lastSentAt) * t.clockRate) / 1000)) >>> 0;
+      const shared = t.shared;
+      if (!shared || t.packets === 0 || t.multicast) continue;
+      const rtpNow = (shared.lastTimestamp + Math.round(((now - shared.lastNumberedAt) * shared.clockRate) / 1000)) >>> 0;
       const ntp = unixMsToNtp(now);
       const report = concatRtcp([
-        buildSenderReport({ ssrc: t.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtpNow, packetCount: t.packets, octetCount: t.octets, reports: [] }),
-        buildSdes(t.ssrc, 'm7s-nest'),
+        buildSenderReport({ ssrc: shared.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtpNow, packetCount: t.packets, octetCount: t.octets - t.packets * RTP_HEADER }),
+        buildSdes(shared.ssrc, 'm7s-nest'),
       ]);
       if (t.udp) t.udp.rtcp.send(report, t.udp.ports[1], t.udp.ip);
-      else if (t.channel !== undefined && this.conn) {
-        this.conn.write(interleavedHeader(t.channel + 1, report.length));
-        this.conn.write(report);
-      }
+      else if (t.channel !== undefined && this.conn) this.conn.sendInterleaved(t.channel + 1, report);
     }
   }
 }

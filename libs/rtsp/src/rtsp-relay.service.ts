@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
 import { ConfigService, EngineEvents, Publisher, RelayDriver, RelayDrivers, RelayOptions, RelaySession, StreamRegistry, Subscriber } from '@m7s/core';
 import { isMediaError, parseSdp, resolveControlUrl, rtpFormatOfSdpMedia, RtpTrackFormat, RtpTrackReceiver, sdpAttribute } from '@m7s/media';
 import type { RtspConfig } from './rtsp.config';
@@ -188,7 +187,7 @@ export class RtspRelayService implements RelayDriver, OnModuleInit, OnApplicatio
       const playTracks: RtpPlayTrack[] = [];
       for (let i = 0; i < described.length; i++) {
         const d = described[i];
-        const track = new RtpPlayTrack(d.config, d.control, randomInt(0, 0x10000), randomInt(0, 0x100000000), randomInt(0, 0x100000000), this.config.mtu);
+        const track = new RtpPlayTrack(d.config, d.control, this.config.mtu);
         const controlUrl = `${client.baseUrl.replace(/\/$/, '')}/${d.control}`;
         if (options.transport === 'udp') {
           const pair = await this.udpPorts.allocate();

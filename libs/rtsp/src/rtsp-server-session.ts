@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { ClientInfo, Publisher, StreamAction, StreamAuth, StreamError, StreamRegistry, Subscriber, TrackSet } from '@m7s/core';
@@ -320,7 +320,7 @@ export class RtspServerSession {
     const tracks: RtpPlayTrack[] = [];
     for (const setup of [...this.setups.values()].sort((a, b) => a.index - b.index)) {
       const described = this.described[setup.index];
-      const track = new RtpPlayTrack(described.config, setup.control, randomInt(0, 0x10000), randomInt(0, 0x100000000), randomInt(0, 0x100000000), this.ctx.config.mtu);
+      const track = new RtpPlayTrack(described.config, setup.control, this.ctx.config.mtu);
       if (setup.transport.multicast) {
         track.multicast = this.ctx.multicast.join(streamPath, setup.index, described.config, this.ctx.config.mtu);
         this.multicastJoined.push(setup.index);
@@ -331,8 +331,9 @@ export class RtspServerSession {
     }
     const base = req.uri.split('?')[0].replace(/\/$/, '');
     headers.set('Range', 'npt=0.000-');
-    const rtpInfo = (t: RtpPlayTrack) => (t.multicast ? { seq: t.multicast.seq, rtptime: t.multicast.lastTimestamp } : { seq: t.firstSeq, rtptime: t.firstTimestamp });
-    headers.set('RTP-Info', tracks.map((t) => `url=${base}/${t.control};seq=${rtpInfo(t).seq};rtptime=${rtpInfo(t).rtptime}`).join(','));
+    // Packets are numbered per stream, shared by all players: the first one a player gets is not known yet,
+    // so RTP-Info names the tracks only (seq and rtptime are optional, RFC 2326 12.33).
+    headers.set('RTP-Info', tracks.map((t) => `url=${base}/${t.control}`).join(','));
     this.mode = 'play';
     // RTP may only follow the PLAY response: subscribe after it is written.
     return {
