@@ -1,5 +1,6 @@
 import { H264NalType } from '../codecs/h264';
 import { MediaError } from '../media.errors';
+import { NalPacketization, packetizeNals } from './nal-packetizer';
 import { NalAccessUnit, NalDepacketizer, NalDepacketizerOptions, NalDepacketizerStats, NalRtpPayload } from './nal-depacketizer';
 import { RtpPayload } from './rtp-packet';
 
@@ -40,35 +41,10 @@ function isCarriableNal(nal: Buffer): boolean {
 export function packetizeH264(nals: readonly Buffer[], o: H264PacketizerOptions = {}): RtpPayload[] {
   const mtu = o.mtu ?? DEFAULT_RTP_MTU;
   if (!Number.isInteger(mtu) || mtu < 3) throw new MediaError('BAD_ARGUMENT', `RTP MTU ${mtu} (at least 3)`);
-  const aggregate = o.stapA ?? true;
-  const out: Buffer[] = [];
-  let group: Buffer[] = [];
-  let groupSize = 1; // the STAP-A header byte
-
-  const flush = () => {
-    if (group.length === 1) out.push(group[0]);
-    else if (group.length > 1) out.push(buildStapA(group, groupSize));
-    group = [];
-    groupSize = 1;
-  };
-
-  for (const nal of nals) {
-    if (!isCarriableNal(nal)) continue;
-    if (nal.length > mtu) {
-      flush();
-      fragmentFuA(nal, mtu, out);
-    } else if (!aggregate) {
-      out.push(nal);
-    } else {
-      // a lone unit goes out as a single NAL packet, so it only has to fit the MTU by itself
-      if (group.length > 0 && groupSize + 2 + nal.length > mtu) flush();
-      group.push(nal);
-      groupSize += 2 + nal.length;
-    }
-  }
-  flush();
-  return out.map((payload, i) => ({ payload, marker: i === out.length - 1 }));
+  return packetizeNals(nals, mtu, o.stapA ?? true, H264_PACKETIZATION);
 }
+
+const H264_PACKETIZATION: NalPacketization = { aggregateHeaderSize: 1, isCarriable: isCarriableNal, aggregate: buildStapA, fragment: fragmentFuA };
 
 function buildStapA(nals: readonly Buffer[], size: number): Buffer {
   const out = Buffer.allocUnsafe(size);

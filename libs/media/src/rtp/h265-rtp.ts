@@ -1,5 +1,6 @@
 import { H265NalType } from '../codecs/h265';
 import { MediaError } from '../media.errors';
+import { NalPacketization, packetizeNals } from './nal-packetizer';
 import { DEFAULT_RTP_MTU } from './h264-rtp';
 import { NalAccessUnit, NalDepacketizer, NalDepacketizerOptions, NalDepacketizerStats, NalRtpPayload } from './nal-depacketizer';
 import { RtpPayload } from './rtp-packet';
@@ -50,35 +51,10 @@ function isCarriableNal(nal: Buffer): boolean {
 export function packetizeH265(nals: readonly Buffer[], o: H265PacketizerOptions = {}): RtpPayload[] {
   const mtu = o.mtu ?? DEFAULT_RTP_MTU;
   if (!Number.isInteger(mtu) || mtu < 4) throw new MediaError('BAD_ARGUMENT', `RTP MTU ${mtu} (at least 4)`);
-  const aggregate = o.aggregate ?? true;
-  const out: Buffer[] = [];
-  let group: Buffer[] = [];
-  let groupSize = 2; // the AP payload header
-
-  const flush = () => {
-    if (group.length === 1) out.push(group[0]);
-    else if (group.length > 1) out.push(buildAggregationPacket(group, groupSize));
-    group = [];
-    groupSize = 2;
-  };
-
-  for (const nal of nals) {
-    if (!isCarriableNal(nal)) continue;
-    if (nal.length > mtu) {
-      flush();
-      fragment(nal, mtu, out);
-    } else if (!aggregate) {
-      out.push(nal);
-    } else {
-      // a lone unit goes out as a single NAL unit packet, so it only has to fit the MTU by itself
-      if (group.length > 0 && groupSize + 2 + nal.length > mtu) flush();
-      group.push(nal);
-      groupSize += 2 + nal.length;
-    }
-  }
-  flush();
-  return out.map((payload, i) => ({ payload, marker: i === out.length - 1 }));
+  return packetizeNals(nals, mtu, o.aggregate ?? true, H265_PACKETIZATION);
 }
+
+const H265_PACKETIZATION: NalPacketization = { aggregateHeaderSize: 2, isCarriable: isCarriableNal, aggregate: buildAggregationPacket, fragment: fragment };
 
 /** 4.4.2: F is the OR of the units' F bits, LayerId and TID the lowest of the units'. */
 function buildAggregationPacket(nals: readonly Buffer[], size: number): Buffer {
