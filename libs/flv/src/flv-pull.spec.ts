@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConfigService, EngineEventMap, EngineEvents, loadConfig, RelayDrivers, StreamRegistry } from '@m7s/core';
 import { encodeAmf0, FlvTagReader, isMediaError } from '@m7s/media';
 import { FlvIngest, FlvPullService, isHttpFlvUrl } from './flv-pull';
+import { waitFor } from '@m7s/test-kit';
 
 Logger.overrideLogger(false);
 
@@ -111,7 +112,7 @@ describe('FlvPullService (HTTP-FLV pull driver)', () => {
     expect(session.rtt()).toEqual(expect.any(Number));
     const stream = registry.get('live/pulled')!;
     expect(stream.publisher?.info.protocol).toBe('http-flv-pull');
-    await waitUntil(() => stream.isReady && stream.publisher?.tracks.audio !== undefined);
+    await waitFor(() => stream.isReady && stream.publisher?.tracks.audio !== undefined, 'the pulled stream with audio', 5000);
     expect(stream.publisher?.tracks.video?.config).toMatchObject({ codec: 'h264', width: 320, height: 240 });
     expect(stream.publisher?.tracks.audio?.config).toMatchObject({ codec: 'aac' });
     expect(seen.map((s) => s.name)).toEqual(['pull_start']);
@@ -125,7 +126,7 @@ describe('FlvPullService (HTTP-FLV pull driver)', () => {
   it('audio: false publishes the video only', async () => {
     const session = await service.pull(`${base}/live/cam.flv`, 'live/video-only', { audio: false });
     const stream = registry.get('live/video-only')!;
-    await waitUntil(() => stream.isReady);
+    await waitFor(() => stream.isReady, 'the pulled stream', 5000);
     expect(stream.publisher?.tracks.video).toBeDefined();
     expect(stream.publisher?.tracks.audio).toBeUndefined();
     session.stop();
@@ -219,11 +220,3 @@ describe('FlvPullService (HTTP-FLV pull driver)', () => {
     expect(audioOnly.expectVideo).toBe(false);
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -38,33 +38,44 @@ export class FlvIngest {
   constructor(private readonly publisher: Publisher) {}
 
   handle(tag: FlvTag): void {
-    if (tag.body.length === 0) return;
-    if (tag.type === FlvTagType.VIDEO) {
-      const result = parseVideoBody(tag.body, this.publisher.tracks.video?.config);
-      if (result.type === 'config') this.publisher.setTrack(result.config);
-      else if (result.type === 'frame') this.publisher.writeVideo(tag.timestamp, tag.timestamp + result.cts, result.keyFrame, result.units);
-    } else if (tag.type === FlvTagType.AUDIO) {
-      const result = parseAudioBody(tag.body, this.publisher.tracks.audio?.config);
-      if (result.type === 'config') this.publisher.setTrack(result.config);
-      else if (result.type === 'frame') {
-        if (result.config) this.publisher.setTrack(result.config);
-        this.publisher.writeAudio(tag.timestamp, result.data);
-      }
-    } else if (tag.type === FlvTagType.SCRIPT) {
-      this.script(tag.body);
+    if (tag.type === FlvTagType.VIDEO) this.video(tag.timestamp, tag.body);
+    else if (tag.type === FlvTagType.AUDIO) this.audio(tag.timestamp, tag.body);
+    else if (tag.type === FlvTagType.SCRIPT) this.script(tag.body);
+  }
+
+  /** A video tag body (RTMP video message payload): a sequence header sets the track, a frame is written. */
+  video(timestamp: number, body: Buffer): void {
+    if (body.length === 0) return;
+    const result = parseVideoBody(body, this.publisher.tracks.video?.config);
+    if (result.type === 'config') this.publisher.setTrack(result.config);
+    else if (result.type === 'frame') this.publisher.writeVideo(timestamp, timestamp + result.cts, result.keyFrame, result.units);
+  }
+
+  /** An audio tag body (RTMP audio message payload). */
+  audio(timestamp: number, body: Buffer): void {
+    if (body.length === 0) return;
+    const result = parseAudioBody(body, this.publisher.tracks.audio?.config);
+    if (result.type === 'config') this.publisher.setTrack(result.config);
+    else if (result.type === 'frame') {
+      if (result.config) this.publisher.setTrack(result.config);
+      this.publisher.writeAudio(timestamp, result.data);
+    }
+  }
+
+  /** onMetaData: a hint that lets the engine start players of an audio-only stream without waiting for video. */
+  metadata(metadata: Record<string, unknown>): void {
+    if ('videocodecid' in metadata || 'width' in metadata) {
+      this.publisher.expectVideo = metadata.videocodecid !== undefined && metadata.videocodecid !== 0 && metadata.videocodecid !== '';
     }
   }
 
   private script(body: Buffer): void {
+    if (body.length === 0) return;
     const data = parseScriptData(body);
     if (data.name !== 'onMetaData') return;
     const value = data.value instanceof Amf0EcmaArray ? data.value.entries : data.value;
     if (!value || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return;
-    const metadata = value as Record<string, unknown>;
-    // A hint that lets the engine start players of an audio-only stream without waiting for video.
-    if ('videocodecid' in metadata || 'width' in metadata) {
-      this.publisher.expectVideo = metadata.videocodecid !== undefined && metadata.videocodecid !== 0 && metadata.videocodecid !== '';
-    }
+    this.metadata(value as Record<string, unknown>);
   }
 }
 
