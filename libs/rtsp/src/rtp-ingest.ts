@@ -31,8 +31,6 @@ export class RtpIngestTrack {
   private origin: { rtp: number; ms: number } | undefined;
   private lastDts = -Infinity;
   private closed = false;
-  /** RTP packets received for this track. */
-  packets = 0;
   /** Reception statistics for our receiver reports (RFC 3550 6.4.2), from the sender's first packet. */
   private stats: RtpReceiverStats | undefined;
   /** Our SSRC as a receiver. */
@@ -55,7 +53,6 @@ export class RtpIngestTrack {
     if (this.closed) return;
     const pkt = parseRtpPacket(data);
     if (pkt.payloadType !== this.format.payloadType) return;
-    this.packets++;
     this.stats ??= new RtpReceiverStats(pkt.ssrc, this.format.clockRate);
     this.stats.onPacket(pkt, now);
     if (!this.reorder) return this.deliver(pkt, now);

@@ -150,10 +150,6 @@ export class RtspClient extends EventEmitter {
     this.conn.close(reason);
   }
 
-  get reason(): string | undefined {
-    return this.closeReason;
-  }
-
   private send(method: string, uri: string, extra: Record<string, string | number | undefined>, body?: Buffer | string): Promise<RtspResponse> {
     if (this.conn.closed) return Promise.reject(new Error(`connection closed: ${this.closeReason ?? 'closed'}`));
     const cseq = this.cseq++;

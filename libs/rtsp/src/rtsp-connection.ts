@@ -22,8 +22,6 @@ export class RtspConnection {
   readonly localIp: string;
   closed = false;
   bytesSent = 0;
-  bytesReceived = 0;
-  lastActivity = Date.now();
   onRequest: (req: RtspRequest) => void = () => undefined;
   onResponse: (res: RtspResponse) => void = () => undefined;
   onInterleaved: (channel: number, data: Buffer) => void = () => undefined;
@@ -87,8 +85,6 @@ export class RtspConnection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    this.bytesReceived += chunk.length;
-    this.lastActivity = Date.now();
     let chunks;
     try {
       chunks = this.decoder.push(chunk);

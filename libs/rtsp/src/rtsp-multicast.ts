@@ -9,8 +9,8 @@ interface Group {
   address: string;
   port: number;
   members: number;
+  /** The group's reader and its socket, while it has members. */
   socket?: Socket;
-  track?: RtpPlayTrack;
   subscriber?: Subscriber;
 }
 
@@ -54,13 +54,13 @@ export class MulticastGroups {
     return { address: group!.address, port: group!.port };
   }
 
-  /** A player joins the group: the first one starts the group's reader. Returns the group's RTP track. */
-  join(streamPath: string, index: number, config: TrackConfig, mtu: number): RtpPlayTrack {
+  /** A player joins the group: the first one starts the group's reader. */
+  join(streamPath: string, index: number, config: TrackConfig, mtu: number): void {
     const key = `${streamPath}#${index}`;
     this.groupFor(streamPath, index);
     const group = this.groups.get(key)!;
     group.members++;
-    if (!group.track) {
+    if (!group.subscriber) {
       const socket = createSocket({ type: 'udp4' });
       socket.bind(0, () => {
         socket.setMulticastTTL(this.config.ttl);
@@ -70,11 +70,9 @@ export class MulticastGroups {
       const track = new RtpPlayTrack(config, `trackID=${index}`, mtu);
       track.udp = { socket, rtcp: socket, ip: group.address, ports: [group.port, group.port + 1] };
       group.socket = socket;
-      group.track = track;
       const sink = new RtspPlaySink(undefined, [track], () => this.stop(key));
       group.subscriber = this.registry.subscribe(streamPath, { protocol: 'rtsp', remoteAddress: `${group.address}:${group.port}`, query: new URLSearchParams() }, sink);
     }
-    return group.track;
   }
 
   leave(streamPath: string, index: number): void {

@@ -38,29 +38,38 @@ class SharedRtpTrack {
     readonly payloadType: number,
   ) {}
 
-  /** The packets of a frame: [12-byte header + payload] each, or undefined for a frame too old to number. */
-  packets(frame: AVFrame, mtu: number): Buffer[] | undefined {
+  /**
+   * The packets of a frame (RTP header and the shared payload of each), or undefined for a frame too old to
+   * number. The headers of a frame share one allocation.
+   */
+  packets(frame: AVFrame, mtu: number): RtpPacketParts[] | undefined {
     return frame.cached(`rtp-packets:${mtu}`, (f) => {
       if (f.seq <= this.newest) return null;
       this.newest = f.seq;
       const timestamp = (this.timestampBase + Math.round((f.pts * this.clockRate) / 1000)) >>> 0;
       this.lastTimestamp = timestamp;
       this.lastNumberedAt = Date.now();
-      return rtpPayloadsOfFrame(f.config, f.data, f.keyFrame, mtu).map((p) => this.packet(p, timestamp));
+      const payloads = rtpPayloadsOfFrame(f.config, f.data, f.keyFrame, mtu);
+      const headers = Buffer.allocUnsafe(RTP_HEADER * payloads.length);
+      return payloads.map((p, i) => ({ header: this.writeHeader(headers.subarray(i * RTP_HEADER, (i + 1) * RTP_HEADER), p, timestamp), payload: p.payload }));
     }) ?? undefined;
   }
 
-  private packet(p: RtpPayload, timestamp: number): Buffer {
-    const out = Buffer.allocUnsafe(RTP_HEADER + p.payload.length);
+  private writeHeader(out: Buffer, p: RtpPayload, timestamp: number): Buffer {
     out[0] = 0x80;
     out[1] = (p.marker ? 0x80 : 0) | this.payloadType;
     out.writeUInt16BE(this.nextSeq, 2);
     out.writeUInt32BE((timestamp + (p.timestampOffset ?? 0)) >>> 0, 4);
     out.writeUInt32BE(this.ssrc, 8);
-    p.payload.copy(out, RTP_HEADER);
     this.nextSeq = (this.nextSeq + 1) & 0xffff;
     return out;
   }
+}
+
+/** One RTP packet as its header and its payload (sent as two parts, never copied together except over TCP). */
+interface RtpPacketParts {
+  header: Buffer;
+  payload: Buffer;
 }
 
 const sharedTracks = new WeakMap<Track, SharedRtpTrack>();
@@ -74,23 +83,24 @@ function sharedTrackOf(track: Track): SharedRtpTrack {
   return shared;
 }
 
-/** A frame's interleaved packets ($, channel, length, packet) as one Buffer, built once per frame and channel. */
-function interleavedFrame(frame: AVFrame, packets: readonly Buffer[], mtu: number, channel: number): Buffer {
+/** A frame's interleaved packets ($, channel, length, RTP header, payload) as one Buffer, built once per frame and channel. */
+function interleavedFrame(frame: AVFrame, packets: readonly RtpPacketParts[], mtu: number, channel: number): Buffer {
   return frame.cached(`rtsp-tcp:${mtu}:${channel}`, () => {
     const parts: Buffer[] = [];
-    for (const p of packets) parts.push(interleavedHeader(channel, p.length), p);
+    for (const p of packets) parts.push(interleavedHeader(channel, RTP_HEADER + p.payload.length), p.header, p.payload);
     return Buffer.concat(parts);
   });
 }
 
 /** One track a player set up and where its packets go: an interleaved channel, or UDP to the client's ports. */
 export class RtpPlayTrack {
+  /** Packets sent and their payload bytes (RTCP sender report counts). */
   packets = 0;
   octets = 0;
   channel: number | undefined;
   udp: { socket: UdpSocket; rtcp: UdpSocket; ip: string; ports: [number, number] } | undefined;
-  /** A multicast player's track is sent by the stream's group reader: this is the group's track. */
-  multicast: RtpPlayTrack | undefined;
+  /** A multicast player's packets are sent by the stream's group reader, not by its own sink. */
+  multicast = false;
   /** The numbering of the publisher's track it plays (set when playing starts). */
   shared: SharedRtpTrack | undefined;
   /** Skipping to the next key frame (joined on a frame too old to number). */
@@ -120,7 +130,7 @@ export class RtspPlaySink implements SubscriberSink {
   ) {}
 
   get bytesSent(): number {
-    return (this.conn?.bytesSent ?? 0) + this.tracks.reduce((n, t) => n + (t.udp ? t.octets : 0), 0);
+    return (this.conn?.bytesSent ?? 0) + this.tracks.reduce((n, t) => n + (t.udp ? t.octets + t.packets * RTP_HEADER : 0), 0);
   }
 
   backlog(): number {
@@ -149,10 +159,10 @@ export class RtspPlaySink implements SubscriberSink {
     track.waitKeyFrame = false;
     if (packets.length === 0) return;
     track.packets += packets.length;
-    for (const p of packets) track.octets += p.length;
+    for (const p of packets) track.octets += p.payload.length;
     if (track.udp) {
       const { socket, ip, ports } = track.udp;
-      for (const p of packets) socket.send(p, ports[0], ip);
+      for (const p of packets) socket.send([p.header, p.payload], ports[0], ip);
       return;
     }
     // Audio may wait for the next video frame to leave in the same write.
@@ -186,7 +196,7 @@ export class RtspPlaySink implements SubscriberSink {
       const rtpNow = (shared.lastTimestamp + Math.round(((now - shared.lastNumberedAt) * shared.clockRate) / 1000)) >>> 0;
       const ntp = unixMsToNtp(now);
       const report = concatRtcp([
-        buildSenderReport({ ssrc: shared.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtpNow, packetCount: t.packets, octetCount: t.octets - t.packets * RTP_HEADER }),
+        buildSenderReport({ ssrc: shared.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtpNow, packetCount: t.packets, octetCount: t.octets }),
         buildSdes(shared.ssrc, 'm7s-nest'),
       ]);
       if (t.udp) t.udp.rtcp.send(report, t.udp.ports[1], t.udp.ip);

@@ -322,7 +322,8 @@ export class RtspServerSession {
       const described = this.described[setup.index];
       const track = new RtpPlayTrack(described.config, setup.control, this.ctx.config.mtu);
       if (setup.transport.multicast) {
-        track.multicast = this.ctx.multicast.join(streamPath, setup.index, described.config, this.ctx.config.mtu);
+        this.ctx.multicast.join(streamPath, setup.index, described.config, this.ctx.config.mtu);
+        track.multicast = true;
         this.multicastJoined.push(setup.index);
       }
       else if (setup.udp) track.udp = { socket: setup.udp.rtp, rtcp: setup.udp.rtcp, ip: setup.clientIp!, ports: setup.clientPorts! };
@@ -478,8 +479,7 @@ export class RtspServerSession {
     // A TCP player's liveness is its connection; everyone else must show activity.
     const tcpPlayer = this.mode === 'play' && [...this.setups.values()].every((s) => s.transport.lowerTransport === 'TCP');
     if (tcpPlayer) return;
-    const last = Math.max(this.lastActivity, this.mode === 'record' ? 0 : this.conn.lastActivity);
-    if (now - last > this.ctx.config.sessionTimeout) this.close('session timeout', new Error(`no request or media for ${this.ctx.config.sessionTimeout} ms`));
+    if (now - this.lastActivity > this.ctx.config.sessionTimeout) this.close('session timeout', new Error(`no request or media for ${this.ctx.config.sessionTimeout} ms`));
   }
 
   /** RTCP receiver reports to the publisher, on the RTCP channel or port of each track. */
