@@ -137,3 +137,12 @@ export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
+
+/** Every probe in a buffer of any container (found by its UUID; MPEG-TS may split one across packets and miss it). */
+export function probesIn(buf: Buffer): { seq: number; sendUs: number }[] {
+  const found: { seq: number; sendUs: number }[] = [];
+  for (let at = buf.indexOf(UUID); at >= 3 && at + 28 <= buf.length; at = buf.indexOf(UUID, at + 16)) {
+    found.push({ seq: get7(buf, at + 16, 4), sendUs: get7(buf, at + 20, 8) });
+  }
+  return found;
+}

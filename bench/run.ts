@@ -18,6 +18,9 @@
  *   --rss-window 120          seconds of the m7s RSS-growth run (0 skips it)
  *   --rss-n 100               RTMP players during the RSS-growth run
  *   --cpu-prof DIR            write a V8 CPU profile of every m7s server process into DIR
+ *   --hls-streams 20          HLS cost: streams published, one HLS client each (0 skips the HLS part; see hls.ts)
+ *   --hls-variants ts,fmp4,llhls  m7s HLS variants measured (nginx-rtmp: MPEG-TS)
+ *   --hls-window 10 --hls-segment 2  HLS measuring window and segment length, seconds
  *   --m7s build               how m7s runs: build = sources compiled once by swc into the temp dir (default),
  *                             register = node -r @swc-node/register (+~90 MB RSS of compiler), dist = nest build output
  *   --no-write                do not write bench/results/
@@ -29,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { BenchMedia, BenchPublisher, DEFAULT_MEDIA, ensureMedia, loadMedia } from './media';
 import type { Protocol, WorkerCommand, WorkerProgress, WorkerStats } from './player-worker';
+import { hlsCost, HlsBenchOptions, HlsCostRow, hlsReport, HlsVariant, llHlsLatency, LlHlsLatency } from './hls';
 import { histogramCount, mergeInto, newHistogram, nowUs, quantile, quantileMs } from './probe';
 import { buildM7s, M7sMode, machineBusyMs, procCpuMs, procCpuTimes, procRssKb, procSyscalls, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
 
@@ -47,6 +51,7 @@ interface Options {
   m7sMode: M7sMode;
   m7sMain?: string;
   write: boolean;
+  hls: HlsBenchOptions;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -65,7 +70,7 @@ function parseOptions(argv: string[]): Options {
   if (!['build', 'register', 'dist'].includes(get('m7s', 'build'))) throw new Error('--m7s: build, register or dist');
   const cpuProf = get('cpu-prof', '');
   return {
-    n: list(get('n', '100,400,1000')).map(Number),
+    n: list(get('n', '100,400,1000')).map(Number).filter((n) => n > 0),
     window: Number(get('window', '12')),
     warmup: Number(get('warmup', '3')),
     servers,
@@ -78,6 +83,15 @@ function parseOptions(argv: string[]): Options {
     cpuProf: cpuProf ? resolve(cpuProf) : undefined,
     m7sMode: get('m7s', 'build') as M7sMode,
     write: !argv.includes('--no-write'),
+    hls: {
+      streams: Number(get('hls-streams', '20')),
+      windowS: Number(get('hls-window', '10')),
+      warmupS: Number(get('warmup', '3')),
+      segmentS: Number(get('hls-segment', '2')),
+      variants: list(get('hls-variants', 'ts,fmp4,llhls')) as HlsVariant[],
+      servers: servers.filter((s) => s !== 'nms'),
+      startOptions: { tmpDir: '', m7sMode: get('m7s', 'build') as M7sMode },
+    },
   };
 }
 
@@ -557,6 +571,8 @@ async function main(): Promise<void> {
   const workers = Array.from({ length: opts.workers }, () => new Worker());
   const results: CellResult[] = [];
   let rss: RssGrowth | undefined;
+  let hlsRows: HlsCostRow[] = [];
+  let hlsLatency: LlHlsLatency | undefined;
   const cleanup = (): void => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   };
@@ -593,6 +609,15 @@ async function main(): Promise<void> {
       rss = await rssGrowth(tmpDir, opts, media, workers);
       log(rss.error ? `  error: ${rss.error}` : `  RSS ${rss.startMb} -> ${rss.endMb} MB (slope ${rss.slopeMbPerMin} MB/min)`);
     }
+    if (opts.hls.streams > 0) {
+      opts.hls.startOptions = { tmpDir, m7sMode: opts.m7sMode, m7sMain: opts.m7sMain, cpuProfDir: opts.cpuProf };
+      hlsRows = await hlsCost(opts.hls, media, log);
+      if (opts.servers.includes('m7s') && opts.hls.variants.includes('llhls')) {
+        log('LL-HLS latency ...');
+        hlsLatency = await llHlsLatency(opts.hls, media);
+        log(hlsLatency.status === 'ok' ? `  newest p50 ${hlsLatency.newestP50Ms} ms, p99 ${hlsLatency.newestP99Ms} ms` : `  error: ${hlsLatency.error}`);
+      }
+    }
   } finally {
     cleanup();
     rmSync(tmpDir, { recursive: true, force: true });
@@ -612,14 +637,14 @@ async function main(): Promise<void> {
     nmsVersion: nmsVersion(),
     options: opts,
   };
-  const md = report(results, rss, meta);
+  const md = report(results, rss, meta) + (opts.hls.streams > 0 ? '\n' + hlsReport(hlsRows, hlsLatency, opts.hls) : '');
   process.stdout.write('\n' + md);
   if (opts.write) {
     const dir = join(__dirname, 'results');
     mkdirSync(dir, { recursive: true });
     const stamp = date.toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(dir, `${stamp}.md`), md);
-    writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta, results, rssGrowth: rss }, null, 2) + '\n');
+    writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta, results, rssGrowth: rss, hls: hlsRows, llHlsLatency: hlsLatency }, null, 2) + '\n');
     log(`wrote bench/results/${stamp}.md and .json`);
   }
 }

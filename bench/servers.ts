@@ -18,6 +18,8 @@ export interface ServerHandle {
   flvUrl: string | null;
   /** null when the server has no RTSP */
   rtspUrl: string | null;
+  /** base of the server's HTTP listener (HLS), null when it has none */
+  httpUrl: string | null;
   /** last lines of the server's output, for error reports */
   output: () => string;
   stop: () => Promise<void>;
@@ -36,6 +38,10 @@ export interface StartOptions {
   m7sMode?: M7sMode;
   /** m7s only, mode 'build': the main.js from buildM7s() */
   m7sMain?: string;
+  /** m7s only: more environment (config) for the server process */
+  env?: Record<string, string>;
+  /** nginx only: nginx-rtmp's HLS on (segments written under the prefix, served by an http block of the same process) */
+  nginxHls?: { fragmentS: number; playlistS: number };
 }
 
 export type M7sMode = 'build' | 'register' | 'dist';
@@ -116,6 +122,7 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
     // An empty env value reads as YAML null, which the validator refuses; '""' is the empty string.
     M7S_RTMP__TLS__LISTEN: '""',
     M7S_LOG__LEVEL: 'warn',
+    ...o.env,
   };
   const nodeArgs: string[] = [];
   if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
@@ -143,6 +150,7 @@ export async function startM7s(o: StartOptions): Promise<ServerHandle> {
     rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`,
     flvUrl: `http://127.0.0.1:${http}/flv/${o.streamPath}.flv`,
     rtspUrl: `rtsp://127.0.0.1:${rtsp}/${o.streamPath}`,
+    httpUrl: `http://127.0.0.1:${http}`,
     output,
     stop,
   };
@@ -200,6 +208,7 @@ export async function buildM7s(tmpDir: string): Promise<string> {
 
 export async function startNginx(o: StartOptions): Promise<ServerHandle> {
   const rtmp = await freePort();
+  const http = o.nginxHls ? await freePort() : undefined;
   const prefix = join(o.tmpDir, `nginx-${rtmp}`);
   mkdirSync(join(prefix, 'logs'), { recursive: true });
   const conf = join(prefix, 'nginx.conf');
@@ -223,9 +232,18 @@ export async function startNginx(o: StartOptions): Promise<ServerHandle> {
       '    application live {',
       '      live on;',
       '      wait_key on;',
+      ...(o.nginxHls ? [`      hls on; hls_path ${join(prefix, 'hls')}; hls_fragment ${o.nginxHls.fragmentS}s; hls_playlist_length ${o.nginxHls.playlistS}s;`] : []),
       '    }',
       '  }',
       '}',
+      ...(http
+        ? [
+            'http {',
+            `  access_log off; client_body_temp_path ${join(prefix, 'body')}; proxy_temp_path ${join(prefix, 'proxy')}; fastcgi_temp_path ${join(prefix, 'fcgi')}; uwsgi_temp_path ${join(prefix, 'uwsgi')}; scgi_temp_path ${join(prefix, 'scgi')};`,
+            `  server { listen 127.0.0.1:${http}; location /hls { types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; } root ${prefix}; add_header Cache-Control no-cache; } }`,
+            '}',
+          ]
+        : []),
       '',
     ].join('\n'),
   );
@@ -242,12 +260,12 @@ export async function startNginx(o: StartOptions): Promise<ServerHandle> {
     return output() + log;
   };
   try {
-    await waitPorts(child, [rtmp], out);
+    await waitPorts(child, http ? [rtmp, http] : [rtmp], out);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { name: 'nginx', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: null, rtspUrl: null, output: out, stop };
+  return { name: 'nginx', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: null, rtspUrl: null, httpUrl: http ? `http://127.0.0.1:${http}` : null, output: out, stop };
 }
 
 /**
@@ -291,7 +309,7 @@ export async function startNms(o: StartOptions): Promise<ServerHandle> {
     await stop();
     throw error;
   }
-  return { name: 'nms', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/${o.streamPath}.flv`, rtspUrl: null, output, stop };
+  return { name: 'nms', pid: child.pid!, rtmpUrl: `rtmp://127.0.0.1:${rtmp}/${o.streamPath}`, flvUrl: `http://127.0.0.1:${http}/${o.streamPath}.flv`, rtspUrl: null, httpUrl: null, output, stop };
 }
 
 export function startServer(name: ServerName, o: StartOptions): Promise<ServerHandle> {

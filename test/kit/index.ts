@@ -10,3 +10,4 @@ export * from './browser';
 export * from './database';
 export * from './api';
 export * from './rtsp';
+export * from './s3';

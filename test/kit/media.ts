@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ffmpegPath, ffprobePath } from './tools';
 import { run, spawnTracked, Tracked } from './process';
 
@@ -93,4 +94,39 @@ export async function probeWsFlv(url: string, extra: string[] = []): Promise<{ s
   if (code !== 0) throw new Error(`ffprobe of ${url} failed (${code}): ${probe.stderr()}`);
   const parsed = JSON.parse(probe.stdout()) as { streams: ProbeStream[]; packets?: ProbePacket[] };
   return { streams: parsed.streams, packets: parsed.packets ?? [] };
+}
+
+/** What `ffmpeg -v error [before] -i INPUT -f null -` prints, plus the exit code when it failed: '' for a good file or URL. */
+export async function decodeErrors(input: string, before: string[] = []): Promise<string> {
+  const { code, stderr } = await run(ffmpegPath(), ['-hide_banner', '-v', 'error', ...before, '-i', input, '-f', 'null', '-'], 120_000);
+  return stderr + (code === 0 ? '' : `exit ${code}`);
+}
+
+/** The container duration ffprobe reads, in seconds. */
+export async function probeDuration(input: string): Promise<number> {
+  const { code, stdout, stderr } = await run(ffprobePath(), ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', input], 60_000);
+  if (code !== 0) throw new Error(`ffprobe ${input}: ${stderr}`);
+  return Number(stdout.trim());
+}
+
+/** The types of the top-level boxes of an MP4 file, in order (read box header by box header). */
+export function topLevelBoxes(path: string): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const header = Buffer.alloc(16);
+    const types: string[] = [];
+    for (let at = 0; at + 8 <= size; ) {
+      readSync(fd, header, 0, 16, at);
+      let boxSize = header.readUInt32BE(0);
+      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8));
+      else if (boxSize === 0) boxSize = size - at;
+      types.push(header.toString('latin1', 4, 8));
+      if (boxSize < 8) break;
+      at += boxSize;
+    }
+    return types;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,6 +5,8 @@ import { AuthModule } from '@m7s/auth';
 import { ObservabilityModule } from '@m7s/observability';
 import { DataSource, PersistenceModule } from '@m7s/persistence';
 import { ProxyModule } from '@m7s/proxy';
+import { RecordModule } from '@m7s/record';
+import { StorageModule } from '@m7s/storage';
 import { PLUGINS } from './plugins';
 
 @Module({})
@@ -20,6 +22,8 @@ export class AppModule {
         ObservabilityModule,
         ApiModule,
         ProxyModule,
+        StorageModule,
+        RecordModule,
         ...CoreModule.enabledPluginModules(config, PLUGINS),
       ],
     };

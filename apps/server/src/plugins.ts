@@ -3,14 +3,17 @@ import { QueueConfig, RedisConfig } from '@m7s/core';
 import { ApiConfig, GrpcConfig } from '@m7s/api';
 import { AuthConfig, StreamAuthConfig } from '@m7s/auth';
 import { flvPlugin } from '@m7s/flv';
+import { hlsPlugin } from '@m7s/hls';
+import { mp4Plugin } from '@m7s/mp4';
 import { MetricsConfig, WebhookConfig } from '@m7s/observability';
 import { DbConfig } from '@m7s/persistence';
 import { ProxyConfig } from '@m7s/proxy';
+import { RecordConfig } from '@m7s/record';
 import { rtmpPlugin } from '@m7s/rtmp';
 import { rtspPlugin } from '@m7s/rtsp';
 
 /** Every protocol plugin this build carries; each is loaded only when its config section enables it. */
-export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, rtspPlugin, flvPlugin];
+export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, rtspPlugin, flvPlugin, mp4Plugin, hlsPlugin];
 
 /** The platform's config sections, validated at boot beside the plugins'. */
 export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
@@ -24,4 +27,5 @@ export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
   { configSection: 'api', configClass: ApiConfig },
   { configSection: 'grpc', configClass: GrpcConfig },
   { configSection: 'proxy', configClass: ProxyConfig },
+  { configSection: 'record', configClass: RecordConfig },
 ];

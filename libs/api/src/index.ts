@@ -17,3 +17,5 @@ export * from './config/config.dto';
 export * from './config/config-mask';
 export * from './proxies/proxy.service';
 export * from './proxies/proxy.dto';
+export * from './common/id.pipe';
+export * from './common/stream-path.param';

@@ -1,21 +1,8 @@
 import { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
 import { buildFlvHeader } from '@m7s/media';
+import type { PlayerWriter } from './http-play';
 import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, flvTag, frameTag, metadataBody, trackConfigBody } from './flv-tags';
 
-/** Where FLV bytes go: an HTTP response or a WebSocket. */
-export interface FlvWriter {
-  /** `deferMs`: the bytes may wait that long to leave with the next write (see BatchedWriter). */
-  write(chunk: Buffer, deferMs?: number): void;
-  /** Bytes queued and not yet sent. */
-  backlog(): number;
-  /** The FLV is over; `error` when the engine ended it (no publisher in time, stopped, shutdown). */
-  end(error?: StreamError): void;
-}
-
-/**
- * Plays a stream as an FLV byte stream. Every frame's tag is taken from the frame's shared cache, so a
- * player costs one write per frame. The FLV ends when the publisher leaves.
- */
 const CRLF = Buffer.from('\r\n');
 
 /** One HTTP/1.1 chunk: size in hex, CRLF, data, CRLF. */
@@ -25,6 +12,10 @@ export function httpChunk(data: Buffer): Buffer {
 
 const chunkedFrameTag = (frame: AVFrame): Buffer => httpChunk(frameTag(frame));
 
+/**
+ * Plays a stream as an FLV byte stream. Every frame's tag is taken from the frame's shared cache, so a
+ * player costs one write per frame. The FLV ends when the publisher leaves.
+ */
 export class FlvSink implements SubscriberSink {
   /** How long audio may wait for the next video frame (0 when the stream has no video). */
   private audioDeferMs = 0;
@@ -32,7 +23,7 @@ export class FlvSink implements SubscriberSink {
 
   /** `chunked`: each write is framed as an HTTP/1.1 chunk (HTTP-FLV written straight to the socket). */
   constructor(
-    private readonly writer: FlvWriter,
+    private readonly writer: PlayerWriter,
     private readonly framing: 'raw' | 'chunked' = 'raw',
   ) {}
 

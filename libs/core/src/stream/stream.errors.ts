@@ -21,3 +21,17 @@ export class StreamError extends Error {
     this.name = 'StreamError';
   }
 }
+
+const HTTP_STATUS: Partial<Record<StreamErrorCode, number>> = {
+  STREAM_NOT_FOUND: 404,
+  WAIT_TIMEOUT: 404,
+  STOPPED: 404,
+  STREAM_BUSY: 409,
+  UNAUTHORIZED: 403,
+  SHUTDOWN: 503,
+};
+
+/** The HTTP status a media route (HTTP-FLV, fMP4, HLS) answers for a stream error it refuses a player with. */
+export function httpStatusOfStreamError(code: StreamErrorCode): number {
+  return HTTP_STATUS[code] ?? 400;
+}
