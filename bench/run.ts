@@ -21,6 +21,8 @@
  *   --hls-streams 20          HLS cost: streams published, one HLS client each (0 skips the HLS part; see hls.ts)
  *   --hls-variants ts,fmp4,llhls  m7s HLS variants measured (nginx-rtmp: MPEG-TS)
  *   --hls-window 10 --hls-segment 2  HLS measuring window and segment length, seconds
+ *   --whep 20,50              WHEP fan-out: viewer counts (0 skips the WebRTC part; see webrtc.ts)
+ *   --whep-window 10          WHEP measuring window, seconds
  *   --m7s build               how m7s runs: build = sources compiled once by swc into the temp dir (default),
  *                             register = node -r @swc-node/register (+~90 MB RSS of compiler), dist = nest build output
  *   --no-write                do not write bench/results/
@@ -33,6 +35,7 @@ import { Logger } from '@nestjs/common';
 import { BenchMedia, BenchPublisher, DEFAULT_MEDIA, ensureMedia, loadMedia } from './media';
 import type { Protocol, WorkerCommand, WorkerProgress, WorkerStats } from './player-worker';
 import { hlsCost, HlsBenchOptions, HlsCostRow, hlsReport, HlsVariant, llHlsLatency, LlHlsLatency } from './hls';
+import { webRtcReport, WebRtcBenchOptions, whepFanout, WhepRow } from './webrtc';
 import { histogramCount, mergeInto, newHistogram, nowUs, quantile, quantileMs } from './probe';
 import { buildM7s, M7sMode, machineBusyMs, procCpuMs, procCpuTimes, procRssKb, procSyscalls, ServerHandle, ServerName, setClockTicks, startServer } from './servers';
 
@@ -52,6 +55,7 @@ interface Options {
   m7sMain?: string;
   write: boolean;
   hls: HlsBenchOptions;
+  webrtc: WebRtcBenchOptions;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -90,6 +94,12 @@ function parseOptions(argv: string[]): Options {
       segmentS: Number(get('hls-segment', '2')),
       variants: list(get('hls-variants', 'ts,fmp4,llhls')) as HlsVariant[],
       servers: servers.filter((s) => s !== 'nms'),
+      startOptions: { tmpDir: '', m7sMode: get('m7s', 'build') as M7sMode },
+    },
+    webrtc: {
+      viewers: servers.includes('m7s') ? list(get('whep', '20,50')).map(Number).filter((n) => n > 0) : [],
+      windowS: Number(get('whep-window', '10')),
+      warmupS: Number(get('warmup', '3')),
       startOptions: { tmpDir: '', m7sMode: get('m7s', 'build') as M7sMode },
     },
   };
@@ -573,6 +583,7 @@ async function main(): Promise<void> {
   let rss: RssGrowth | undefined;
   let hlsRows: HlsCostRow[] = [];
   let hlsLatency: LlHlsLatency | undefined;
+  let whepRows: WhepRow[] = [];
   const cleanup = (): void => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   };
@@ -618,6 +629,10 @@ async function main(): Promise<void> {
         log(hlsLatency.status === 'ok' ? `  newest p50 ${hlsLatency.newestP50Ms} ms, p99 ${hlsLatency.newestP99Ms} ms` : `  error: ${hlsLatency.error}`);
       }
     }
+    if (opts.webrtc.viewers.length > 0) {
+      opts.webrtc.startOptions = { tmpDir, m7sMode: opts.m7sMode, m7sMain: opts.m7sMain, cpuProfDir: opts.cpuProf };
+      whepRows = await whepFanout(opts.webrtc, media, log);
+    }
   } finally {
     cleanup();
     rmSync(tmpDir, { recursive: true, force: true });
@@ -637,14 +652,19 @@ async function main(): Promise<void> {
     nmsVersion: nmsVersion(),
     options: opts,
   };
-  const md = report(results, rss, meta) + (opts.hls.streams > 0 ? '\n' + hlsReport(hlsRows, hlsLatency, opts.hls) : '');
+  const rtmpN = Math.min(...results.filter((r) => r.protocol === 'rtmp' && r.status === 'ok').map((r) => r.n));
+  const rtmpRef = (server: ServerName): number | undefined => results.find((r) => r.server === server && r.protocol === 'rtmp' && r.n === rtmpN && r.status === 'ok')?.cpuPerPlayerS;
+  const md =
+    report(results, rss, meta) +
+    (opts.hls.streams > 0 ? '\n' + hlsReport(hlsRows, hlsLatency, opts.hls) : '') +
+    (whepRows.length > 0 ? '\n' + webRtcReport(whepRows, opts.webrtc, { m7s: rtmpRef('m7s'), nginx: rtmpRef('nginx'), n: Number.isFinite(rtmpN) ? rtmpN : undefined }) : '');
   process.stdout.write('\n' + md);
   if (opts.write) {
     const dir = join(__dirname, 'results');
     mkdirSync(dir, { recursive: true });
     const stamp = date.toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(dir, `${stamp}.md`), md);
-    writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta, results, rssGrowth: rss, hls: hlsRows, llHlsLatency: hlsLatency }, null, 2) + '\n');
+    writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta, results, rssGrowth: rss, hls: hlsRows, llHlsLatency: hlsLatency, whep: whepRows }, null, 2) + '\n');
     log(`wrote bench/results/${stamp}.md and .json`);
   }
 }
