@@ -5,8 +5,18 @@ import type { Browser } from 'playwright-core';
 
 const ROOT = join(__dirname, '../..');
 
+export interface ChromiumOptions {
+  /**
+   * WebRTC tests: a fake camera and microphone granted without a prompt (getUserMedia), and loopback
+   * candidates (the test server's ICE runs on 127.0.0.1).
+   */
+  webrtc?: boolean;
+}
+
+const WEBRTC_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'];
+
 /** Debian's Chromium, headless, driven by playwright-core (a test tool's own browser download does not work here). */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -20,6 +30,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
+      ...(options.webrtc ? WEBRTC_ARGS : []),
     ],
   });
 }
@@ -61,5 +72,81 @@ export async function startPageServer(): Promise<{ url: (page: string) => string
   return {
     url: (page) => `http://127.0.0.1:${port}/${page}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A WHEP player made of a werift peer connection in the test process (many cheap clients, raw RTP counts). */
+export interface WeriftPlayer {
+  /** HTTP status of the POST (201 when the session was made). */
+  status: number;
+  /** The answer (201) or the refusal's text. */
+  body: string;
+  /** The session resource (Location), absolute. */
+  location: string | undefined;
+  /** RTP packets received so far, per kind. */
+  packets: { video: number; audio: number };
+  /** Payload types of the answer's m-lines (video, audio). */
+  answerCodecs: string[];
+  connected(): boolean;
+  /** DELETE the session (unless `deleteSession` is false) and close the peer connection. */
+  close(deleteSession?: boolean): Promise<void>;
+}
+
+/** Plays a WHEP url with werift: recvonly H.264 (packetization mode 1) + Opus, host candidates on 127.0.0.1. */
+export async function playWithWerift(url: string): Promise<WeriftPlayer> {
+  const { RTCPeerConnection, RTCRtpCodecParameters } = await import('werift');
+  const h264 = (profileLevelId: string, payloadType: number) =>
+    new RTCRtpCodecParameters({
+      mimeType: 'video/H264',
+      clockRate: 90000,
+      payloadType,
+      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }],
+      parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profileLevelId}`,
+    });
+  const pc = new RTCPeerConnection({
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceUseIpv6: false,
+    iceServers: [],
+    codecs: {
+      video: [h264('42e01f', 102), h264('4d001f', 104), h264('640c1f', 106)],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })],
+    },
+  });
+  const packets = { video: 0, audio: 0 };
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => (track.kind === 'video' ? packets.video++ : packets.audio++)));
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise<void>((resolve) => {
+      const subscription = pc.iceGatheringStateChange.subscribe((state) => {
+        if (state !== 'complete') return;
+        subscription.unSubscribe();
+        resolve();
+      });
+    });
+  }
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+  const body = await response.text();
+  const header = response.headers.get('location');
+  const location = header ? new URL(header, url).href : undefined;
+  let answerCodecs: string[] = [];
+  if (response.status === 201) {
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    answerCodecs = body.split(/\r\n/).filter((l) => l.startsWith('a=rtpmap:')).map((l) => l.slice('a=rtpmap:'.length));
+  } else {
+    await pc.close();
+  }
+  return {
+    status: response.status,
+    body,
+    location,
+    packets,
+    answerCodecs,
+    connected: () => pc.connectionState === 'connected',
+    close: async (deleteSession = true) => {
+      if (deleteSession && location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      await pc.close();
+    },
   };
 }

@@ -17,6 +17,9 @@ export interface TestServer {
   rtspUrl: (path: string) => string;
   flvUrl: (path: string) => string;
   wsFlvUrl: (path: string) => string;
+  /** WHIP (push) and WHEP (play) endpoints of a stream path. */
+  whipUrl: (path: string) => string;
+  whepUrl: (path: string) => string;
   /** http://127.0.0.1:port (prefix of /api/...). */
   httpUrl: string;
   grpcPort: number;
@@ -47,6 +50,8 @@ export async function startTestServer(overrides: PlainConfig = {}, options: Test
     db: db.config,
     auth: { adminUsername: TEST_ADMIN.username, adminPassword: TEST_ADMIN.password },
     webhook: { keepAliveInterval: 0 },
+    // ICE on OS-chosen ports (parallel workers), with loopback host candidates: the browsers and werift clients of the tests are local.
+    webrtc: { icePortRange: '', iceHostAddresses: ['127.0.0.1'], iceUseIpv6: false },
   };
   let app: INestApplication;
   try {
@@ -66,6 +71,8 @@ export async function startTestServer(overrides: PlainConfig = {}, options: Test
     rtspUrl: (path) => `rtsp://127.0.0.1:${rtspPort}/${path}`,
     flvUrl: (path) => `http://127.0.0.1:${httpPort}/flv/${path}.flv`,
     wsFlvUrl: (path) => `ws://127.0.0.1:${httpPort}/flv/${path}.flv`,
+    whipUrl: (path) => `http://127.0.0.1:${httpPort}/webrtc/push/${path}`,
+    whepUrl: (path) => `http://127.0.0.1:${httpPort}/webrtc/play/${path}`,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     grpcPort,
     db,

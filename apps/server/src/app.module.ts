@@ -7,6 +7,7 @@ import { DataSource, PersistenceModule } from '@m7s/persistence';
 import { ProxyModule } from '@m7s/proxy';
 import { RecordModule } from '@m7s/record';
 import { StorageModule } from '@m7s/storage';
+import { TranscodeModule } from '@m7s/transcode';
 import { PLUGINS } from './plugins';
 
 @Module({})
@@ -24,6 +25,7 @@ export class AppModule {
         ProxyModule,
         StorageModule,
         RecordModule,
+        TranscodeModule,
         ...CoreModule.enabledPluginModules(config, PLUGINS),
       ],
     };

@@ -11,9 +11,11 @@ import { ProxyConfig } from '@m7s/proxy';
 import { RecordConfig } from '@m7s/record';
 import { rtmpPlugin } from '@m7s/rtmp';
 import { rtspPlugin } from '@m7s/rtsp';
+import { webrtcPlugin } from '@m7s/webrtc';
+import { TranscodeConfig } from '@m7s/transcode';
 
 /** Every protocol plugin this build carries; each is loaded only when its config section enables it. */
-export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, rtspPlugin, flvPlugin, mp4Plugin, hlsPlugin];
+export const PLUGINS: readonly MediaPlugin[] = [rtmpPlugin, rtspPlugin, flvPlugin, mp4Plugin, hlsPlugin, webrtcPlugin];
 
 /** The platform's config sections, validated at boot beside the plugins'. */
 export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
@@ -28,4 +30,5 @@ export const PLATFORM_SECTIONS: readonly ConfigSection[] = [
   { configSection: 'grpc', configClass: GrpcConfig },
   { configSection: 'proxy', configClass: ProxyConfig },
   { configSection: 'record', configClass: RecordConfig },
+  { configSection: 'transcode', configClass: TranscodeConfig },
 ];

@@ -15,6 +15,8 @@ export * from './stream/subscriber';
 export * from './stream/stream';
 export * from './stream/stream.errors';
 export * from './stream/stream-registry';
+export * from './stream/audio-transcoder';
+export * from './stream/derived-audio';
 export * from './logging/logger';
 export * from './core.module';
 export * from './net/batched-writer';

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { AVFrame, Track, TrackSet } from '@m7s/core';
 import { Amf0EcmaArray, Amf0Value, buildFlvHeader, encodeAmf0, FlvTagReader, flvTagHeader, isMediaError, parseScriptData, previousTagSize } from '@m7s/media';
 import type { ClosedFile, FinalizedFile, RecordFileWriter, RecordFormat } from '@m7s/record';
+import { FLV_AUDIO_CODECS } from './flv-sink';
 import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, frameTagBody, metadataBody, trackConfigBody } from './flv-tags';
 
 /** FLV file header and PreviousTagSize0. */
@@ -237,6 +238,7 @@ export async function finalizeFlv(filePath: string): Promise<FinalizedFile | und
 export class FlvRecordFormat implements RecordFormat {
   readonly format = 'flv' as const;
   readonly extension = 'flv';
+  readonly audioCodecs = FLV_AUDIO_CODECS;
 
   /** FLV carries a new sequence header mid-file. */
   acceptsConfigChange(): boolean {

@@ -1,5 +1,5 @@
 import { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
-import { buildFlvHeader } from '@m7s/media';
+import { AudioCodec, buildFlvHeader } from '@m7s/media';
 import type { PlayerWriter } from './http-play';
 import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, flvTag, frameTag, metadataBody, trackConfigBody } from './flv-tags';
 
@@ -12,6 +12,9 @@ export function httpChunk(data: Buffer): Buffer {
 
 const chunkedFrameTag = (frame: AVFrame): Buffer => httpChunk(frameTag(frame));
 
+/** Audio FLV players read (legacy FLV: AAC, MP3, G.711); Opus and the rest reach them as AAC, or as is with ?transcodeAudio=false. */
+export const FLV_AUDIO_CODECS: readonly AudioCodec[] = ['aac', 'mp3', 'pcma', 'pcmu'];
+
 /**
  * Plays a stream as an FLV byte stream. Every frame's tag is taken from the frame's shared cache, so a
  * player costs one write per frame. The FLV ends when the publisher leaves.
@@ -20,6 +23,7 @@ export class FlvSink implements SubscriberSink {
   /** How long audio may wait for the next video frame (0 when the stream has no video). */
   private audioDeferMs = 0;
   bytesSent = 0;
+  readonly audioCodecs = FLV_AUDIO_CODECS;
 
   /** `chunked`: each write is framed as an HTTP/1.1 chunk (HTTP-FLV written straight to the socket). */
   constructor(

@@ -1,7 +1,11 @@
 import { AVFrame, StreamError, Subscriber, SubscriberSink, Track, TrackSet } from '@m7s/core';
+import type { AudioCodec } from '@m7s/media';
 import { createPackager, Fmp4Packager, usableTracks } from './hls-packager';
 import type { HlsContainer } from './hls-path';
 import { HlsSegmenter, SegmenterOptions } from './hls-segmenter';
+
+/** Audio HLS players (Safari, hls.js, TVs) read in TS and fMP4 alike: AAC, MP3; Opus and G.711 reach them as AAC. */
+export const HLS_AUDIO_CODECS: readonly AudioCodec[] = ['aac', 'mp3'];
 
 /**
  * The HLS muxer of one stream in one container, a player of the stream like any other (protocol 'hls').
@@ -10,6 +14,7 @@ import { HlsSegmenter, SegmenterOptions } from './hls-segmenter';
  */
 export class HlsLive implements SubscriberSink {
   readonly segmenter: HlsSegmenter<AVFrame>;
+  readonly audioCodecs = HLS_AUDIO_CODECS;
   /** fMP4 init sections by id (EXT-X-MAP), those still used by a segment in memory. */
   readonly inits = new Map<number, Buffer>();
   subscriber: Subscriber | undefined;

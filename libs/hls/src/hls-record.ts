@@ -7,6 +7,7 @@ import { AVFrame, ConfigService, TrackSet } from '@m7s/core';
 import { scanTs } from '@m7s/media';
 import { ClosedFile, FinalizedFile, RecordFileWriter, RecordFormat, RecordFormats } from '@m7s/record';
 import type { HlsConfig } from './hls.config';
+import { HLS_AUDIO_CODECS } from './hls-live';
 import { TsPackager, usableTracks } from './hls-packager';
 import { HlsSegmenter } from './hls-segmenter';
 import { parseMediaPlaylist, renderRecordedPlaylist, VodSegment } from './hls-vod';
@@ -121,6 +122,7 @@ export class HlsFileWriter implements RecordFileWriter {
 export class HlsRecordFormat implements RecordFormat, OnModuleInit {
   readonly format = 'hls' as const;
   readonly extension = 'm3u8';
+  readonly audioCodecs = HLS_AUDIO_CODECS;
 
   constructor(
     private readonly config: ConfigService,

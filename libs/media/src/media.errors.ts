@@ -21,6 +21,8 @@ export type MediaErrorCode =
   | 'BAD_OBU'
   /** VP9 uncompressed frame header */
   | 'BAD_VP9_HEADER'
+  /** VP8 frame tag or key frame header */
+  | 'BAD_VP8_HEADER'
   /** AAC AudioSpecificConfig */
   | 'BAD_ASC'
   /** ADTS header */
@@ -46,7 +48,9 @@ export type MediaErrorCode =
   /** an RTP payload whose own framing is inconsistent (RFC 3640 AU headers, RFC 6416 LATM lengths) */
   | 'BAD_RTP_PAYLOAD'
   /** an MPEG-4 LATM StreamMuxConfig (RFC 6416 config=) that cannot be read */
-  | 'BAD_STREAM_MUX_CONFIG';
+  | 'BAD_STREAM_MUX_CONFIG'
+  /** Ogg page framing (capture pattern, version, CRC) or Ogg Opus headers */
+  | 'BAD_OGG';
 
 export class MediaError extends Error {
   constructor(

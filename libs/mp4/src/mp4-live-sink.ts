@@ -1,6 +1,6 @@
 import type { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
 import { httpChunk, PlayerWriter } from '@m7s/flv';
-import { buildFragment, buildInitSegment, mp4SampleData } from '@m7s/media';
+import { AudioCodec, buildFragment, buildInitSegment, mp4SampleData } from '@m7s/media';
 import { mp4TracksOf, nominalDuration, timescaleOf, toUnits, AUDIO_TRACK_ID, VIDEO_TRACK_ID } from './mp4-tracks';
 
 /**
@@ -26,6 +26,8 @@ const chunkedFragment = (frame: AVFrame): Buffer => httpChunk(frameFragment(fram
  * cannot change mid-file, so the player reconnects and gets a new one.
  */
 export class Mp4LiveSink implements SubscriberSink {
+  /** Audio browsers play from fMP4 (MSE): AAC, Opus, MP3; G.711 and the rest reach them transcoded. */
+  readonly audioCodecs: readonly AudioCodec[] = ['aac', 'opus', 'mp3'];
   private audioDeferMs = 0;
   private ended = false;
   bytesSent = 0;

@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AVFrame, TrackSet } from '@m7s/core';
-import { buildFragment, buildInitSegment, layoutProgressiveMp4, Mp4Index, Mp4Sample, Mp4Track, mp4SampleData, readMp4Index } from '@m7s/media';
+import { AudioCodec, buildFragment, buildInitSegment, layoutProgressiveMp4, Mp4Index, Mp4Sample, Mp4Track, mp4SampleData, readMp4Index } from '@m7s/media';
 import type { ClosedFile, FinalizedFile, RecordFileWriter, RecordFormat } from '@m7s/record';
 import { openLocalFile } from '@m7s/storage';
 import { coalesceSpans, readSpans } from './mp4-spans';
@@ -16,6 +16,8 @@ import { mp4TracksOf, nominalDuration, toMs, toUnits } from './mp4-tracks';
 export class Mp4RecordFormat implements RecordFormat {
   readonly format = 'mp4' as const;
   readonly extension = 'mp4';
+  /** Every audio codec the MP4 writer has a sample entry for (Opus kept as is). */
+  readonly audioCodecs: readonly AudioCodec[] = ['aac', 'opus', 'mp3', 'pcma', 'pcmu'];
 
   constructor(private readonly flushInterval: () => number) {}
 

@@ -1,4 +1,5 @@
 import type { AVFrame, Track, TrackSet } from '@m7s/core';
+import type { AudioCodec } from '@m7s/media';
 import type { RecordingFormat } from '@m7s/persistence';
 
 /** What a format writer reports when its file closes. */
@@ -38,6 +39,8 @@ export interface RecordFormat {
   readonly format: RecordingFormat;
   /** File name extension without the dot ('mp4', 'flv', 'm3u8'). */
   readonly extension: string;
+  /** Audio codecs its files carry (what players of such files read); others are recorded transcoded. Undefined = any. */
+  readonly audioCodecs?: readonly AudioCodec[];
   /** Whether a file can carry a change of this track's config; when false, the recorder closes the file and opens the next. */
   acceptsConfigChange?(kind: 'video' | 'audio'): boolean;
   /** Creates the file (and its parent directories) and writes its header for these tracks. */

@@ -135,6 +135,11 @@ export class Recorder implements SubscriberSink {
     private readonly host: RecorderHost,
   ) {}
 
+  /** What the format's files carry (the engine transcodes other audio for it). */
+  get audioCodecs(): RecordFormat['audioCodecs'] {
+    return this.format.audioCodecs;
+  }
+
   get currentFile(): RecordFile | undefined {
     return this.current;
   }

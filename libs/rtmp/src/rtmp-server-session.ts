@@ -4,7 +4,7 @@ import { Publisher, StreamAuth, StreamError, StreamRegistry, Subscriber } from '
 import type { RtmpConfig } from './rtmp.config';
 import { RtmpConnection } from './rtmp-connection';
 import { RtmpIngest } from './rtmp-ingest';
-import { RtmpSink } from './rtmp-sink';
+import { ENHANCED_RTMP_AUDIO_CODECS, RTMP_AUDIO_CODECS, RtmpSink } from './rtmp-sink';
 import { splitQuery } from './rtmp-url';
 import {
   buildSetPeerBandwidth,
@@ -50,6 +50,8 @@ export class RtmpServerSession {
   readonly conn: RtmpConnection;
   private app: string | undefined;
   private appQuery = new URLSearchParams();
+  /** The client's connect fourCcList named 'Opus' (Enhanced RTMP): its players take Opus as is. */
+  private playsOpus = false;
   private readonly streams = new Map<number, NetStream>();
   private nextStreamId = 1;
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -149,6 +151,7 @@ export class RtmpServerSession {
     const objectEncoding = typeof props.objectEncoding === 'number' ? props.objectEncoding : 0;
     // Enhanced RTMP: answer the codecs we carry when the client announced its list.
     const extra = Array.isArray(props.fourCcList) ? { fourCcList: ['avc1', 'hvc1', 'av01', 'vp09', 'Opus', 'mp4a'] } : undefined;
+    this.playsOpus = Array.isArray(props.fourCcList) && props.fourCcList.includes('Opus');
     this.conn.send(commandMessage(encodeConnectResult(cmd.transactionId, { objectEncoding, extra })));
   }
 
@@ -242,7 +245,8 @@ export class RtmpServerSession {
     this.status(streamId, NetStatus.PlayReset, `playing and resetting ${streamPath}`);
     this.status(streamId, NetStatus.PlayStart, `started playing ${streamPath}`);
     this.conn.send(dataMessage(encodeSampleAccess(), streamId));
-    const sink = new RtmpSink(this.conn, streamId, 'play', () => this.conn.close('player ended'));
+    const audioCodecs = this.playsOpus ? ENHANCED_RTMP_AUDIO_CODECS : RTMP_AUDIO_CODECS;
+    const sink = new RtmpSink(this.conn, streamId, 'play', () => this.conn.close('player ended'), audioCodecs);
     try {
       stream.subscriber = this.registry.subscribe(streamPath, { protocol: this.protocol, remoteAddress: this.conn.remoteAddress, query }, sink);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { AVFrame, StreamError, SubscribeConfig, SubscriberSink, Track, TrackSet } from '@m7s/core';
 import { frameTagBody, trackConfigBody } from '@m7s/flv';
+import type { AudioCodec } from '@m7s/media';
 import { buildFlvMetadataObject } from './rtmp-metadata';
 import type { RtmpConnection } from './rtmp-connection';
 import {
@@ -17,6 +18,11 @@ import {
   NetStatus,
   statusInfo,
 } from './protocol';
+
+/** Audio an RTMP player takes: what legacy FLV audio carries (other codecs reach it transcoded, see SubscriberSink.audioCodecs). */
+export const RTMP_AUDIO_CODECS: readonly AudioCodec[] = ['aac', 'mp3', 'pcma', 'pcmu'];
+/** An Enhanced RTMP client that announced 'Opus' in its connect fourCcList also takes Opus as is. */
+export const ENHANCED_RTMP_AUDIO_CODECS: readonly AudioCodec[] = [...RTMP_AUDIO_CODECS, 'opus'];
 
 /**
  * Plays a stream into an RTMP connection: a player's NetStream on our server ('play'), or the stream we
@@ -36,6 +42,7 @@ export class RtmpSink implements SubscriberSink {
     private readonly streamId: number,
     private readonly mode: 'play' | 'push',
     private readonly onEnd: (error?: StreamError) => void = () => undefined,
+    readonly audioCodecs: readonly AudioCodec[] = RTMP_AUDIO_CODECS,
   ) {}
 
   backlog(): number {

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { AVFrame, StreamError, SubscriberSink, Track, TrackSet } from '@m7s/core';
-import { buildSdes, buildSenderReport, concatRtcp, RtpPayload, rtpClockRate, rtpPayloadsOfFrame, TrackConfig, unixMsToNtp } from '@m7s/media';
+import { AudioCodec, buildSdes, buildSenderReport, concatRtcp, RtpPayload, rtpClockRate, rtpPayloadsOfFrame, TrackConfig, unixMsToNtp } from '@m7s/media';
 import type { RtspConnection } from './rtsp-connection';
 import { interleavedHeader } from './protocol';
 
@@ -119,6 +119,8 @@ export class RtpPlayTrack {
  * over UDP it sends the shared packets as datagrams.
  */
 export class RtspPlaySink implements SubscriberSink {
+  /** Audio with an RTP payload format here (what DESCRIBE can offer). */
+  readonly audioCodecs: readonly AudioCodec[] = ['aac', 'opus', 'pcma', 'pcmu'];
   private detached = false;
   private lastReport = Date.now();
 

@@ -38,6 +38,8 @@ export class SubscribeConfig {
   @Duration() writeMergeTime = 40;
   /** URL signing key for playing; empty = unsigned plays allowed. */
   @IsString() key = '';
+  /** A player that cannot carry the stream's audio codec gets it transcoded (transcode section); false = the original codec whatever it is. */
+  @IsBoolean() transcodeAudio = true;
 }
 
 export class HttpConfig {

@@ -5,7 +5,7 @@ import { StreamError } from '../stream/stream.errors';
 
 /** Policy keys a URL query may override per stream. Memory bounds are left out on purpose. */
 const QUERY_PUBLISH_KEYS = ['publishTimeout', 'idleTimeout', 'delayCloseTimeout', 'kickExisting', 'bufferTime', 'audio', 'video'] as const;
-const QUERY_SUBSCRIBE_KEYS = ['waitTimeout', 'audio', 'video'] as const;
+const QUERY_SUBSCRIBE_KEYS = ['waitTimeout', 'audio', 'video', 'transcodeAudio'] as const;
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '../config/config.service';
 import type { EngineEvents } from '../events/engine-events';
+import type { AudioTranscoderPort } from './audio-transcoder';
 import type { ClientInfo } from './client-info';
 import { Publisher } from './publisher';
 import { Stream, StreamHost } from './stream';
@@ -31,6 +32,8 @@ export function normalizeStreamPath(path: string): string {
  */
 export class StreamRegistry implements StreamHost {
   private readonly logger = new Logger('StreamRegistry');
+  /** Set by the transcode module: makes audio for players that cannot carry the stream's codec. */
+  audioTranscoder: AudioTranscoderPort | undefined;
   private readonly streams = new Map<string, Stream>();
   /** alias -> target stream path: players asking for the alias get the target. */
   private readonly aliases = new Map<string, string>();

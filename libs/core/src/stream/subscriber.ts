@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { AudioCodec, MediaKind } from '@m7s/media';
 import type { SubscribeConfig } from '../config/config.schema';
 import type { AVFrame } from './av-frame';
 import type { ClientInfo } from './client-info';
+import type { DerivedAudio } from './derived-audio';
 import type { Publisher } from './publisher';
 import type { StreamError } from './stream.errors';
 import type { Track, TrackSet } from './track';
@@ -28,7 +30,16 @@ export interface SubscriberSink {
   end(error: StreamError): void;
   /** Bytes written to the client so far, when the sink counts them (read live by metrics). */
   readonly bytesSent?: number;
+  /**
+   * The audio codecs this player can carry, preferred first (undefined = any). When the stream's is not
+   * among them, the player gets the stream's audio transcoded into the first one a transcoder can make, or
+   * no audio (unless its policy says transcodeAudio: false).
+   */
+  readonly audioCodecs?: readonly AudioCodec[];
 }
+
+/** Where a player's audio comes from: the publisher's track, a transcoded one, or nowhere. */
+export type AudioRoute = 'original' | 'none' | DerivedAudio;
 
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -42,9 +53,12 @@ export class Subscriber {
   framesSent = 0;
   /** How many publishers this player has been started on (an RTMP player may outlive one). */
   starts = 0;
+  /** Set by the stream when the player starts or the publisher's audio config changes. */
+  audioRoute: AudioRoute = 'original';
   private reportedBytesSent = 0;
   private publisher: Publisher | undefined;
-  private sentVersion = { video: 0, audio: 0 };
+  /** The track (and its config version) whose config the sink was last given, per kind. */
+  private sent: Record<MediaKind, { track: Track | undefined; version: number }> = { video: { track: undefined, version: 0 }, audio: { track: undefined, version: 0 } };
   private needKeyFrame = false;
   private lastDropLog = 0;
   /** Extra backlog tolerated while the GOP burst sent at start drains. */
@@ -74,9 +88,11 @@ export class Subscriber {
     this.starts++;
     this.needKeyFrame = false;
     const tracks: TrackSet = {};
-    if (this.policy.video && publisher.tracks.video) tracks.video = publisher.tracks.video;
-    if (this.policy.audio && publisher.tracks.audio) tracks.audio = publisher.tracks.audio;
-    this.sentVersion = { video: tracks.video?.version ?? 0, audio: tracks.audio?.version ?? 0 };
+    const video = this.trackOf('video') as TrackSet['video'];
+    const audio = this.trackOf('audio') as TrackSet['audio'];
+    if (video) tracks.video = video;
+    if (audio) tracks.audio = audio;
+    this.sent = { video: { track: video, version: video?.version ?? 0 }, audio: { track: audio, version: audio?.version ?? 0 } };
     this.sink.start(tracks, this.policy);
     // The GOP cache is sent at once; a new player is not "slow" while that burst drains.
     const frames = [...backlog];
@@ -89,12 +105,32 @@ export class Subscriber {
 
   /** Publisher write path: deliver or drop, never wait. */
   offer(frame: AVFrame): void {
+    if (frame.kind === 'audio' && this.audioRoute !== 'original') return;
+    this.deliver(frame);
+  }
+
+  /** A frame of a transcoded track: delivered only to the players bound to it. */
+  offerDerived(frame: AVFrame, source: DerivedAudio): void {
+    if (this.state !== 'playing' || this.audioRoute !== source) return;
+    this.deliver(frame);
+  }
+
+  /** The track the sink is given for a kind: per policy, and for audio per route. */
+  private trackOf(kind: MediaKind): Track | undefined {
+    if (kind === 'video') return this.policy.video ? this.publisher?.tracks.video : undefined;
+    if (!this.policy.audio) return undefined;
+    const route = this.audioRoute;
+    return route === 'original' ? this.publisher?.tracks.audio : route === 'none' ? undefined : route.track;
+  }
+
+  private deliver(frame: AVFrame): void {
     const kind = frame.kind;
     if (kind === 'video' ? !this.policy.video : !this.policy.audio) return;
-    const publisher = this.publisher!;
-    const track = publisher.tracks[kind];
-    if (track && this.sentVersion[kind] !== track.version) {
-      this.sentVersion[kind] = track.version;
+    const track = this.trackOf(kind);
+    const sent = this.sent[kind];
+    if (track && (sent.track !== track || sent.version !== track.version)) {
+      sent.track = track;
+      sent.version = track.version;
       this.sink.track(track);
     }
     if (this.needKeyFrame) {

@@ -4,7 +4,9 @@ import { BitWriter } from '../bit-reader';
 import { MediaError } from '../media.errors';
 import {
   aacConfig,
+  AdtsReader,
   adtsToAudioSpecificConfig,
+  buildAdtsFrame,
   buildAdtsHeader,
   buildAudioSpecificConfig,
   parseAdtsHeader,
@@ -145,6 +147,40 @@ describe('ADTS (ffmpeg aac encoder, checked against ffprobe)', () => {
     expect(() => buildAdtsHeader({ objectType: 2, samplingFrequencyIndex: 4, channelConfig: 2 }, 9000)).toThrow(MediaError);
     expect(() => buildAdtsHeader({ objectType: 5, samplingFrequencyIndex: 4, channelConfig: 2 }, 10)).toThrow(MediaError);
     expect(() => buildAdtsHeader({ objectType: 2, samplingFrequencyIndex: 15, channelConfig: 2, sampleRate: 44000 }, 10)).toThrow(MediaError);
+  });
+});
+
+describe('AdtsReader (ADTS from a pipe) and buildAdtsFrame', () => {
+  it('reads the frames of a stream cut anywhere, like splitAdts', () => {
+    const stream = fixture('aac-lc-44100-stereo.adts');
+    const whole = splitAdts(stream);
+    for (const size of [1, 6, 7, 100, 4096]) {
+      const reader = new AdtsReader();
+      const got = [];
+      for (let at = 0; at < stream.length; at += size) got.push(...reader.push(stream.subarray(at, at + size)));
+      expect(got.map((f) => f.payload)).toEqual(whole);
+      expect(got[0].header).toMatchObject({ sampleRate: 44100, channels: 2, objectType: 2 });
+    }
+  });
+
+  it('builds a frame that reads back', () => {
+    const info = parseAudioSpecificConfig(Buffer.from('1190', 'hex'));
+    const frame = buildAdtsFrame(info, Buffer.from([1, 2, 3]));
+    expect(frame.subarray(0, 7)).toEqual(buildAdtsHeader(info, 3));
+    expect(new AdtsReader().push(frame)).toEqual([{ header: parseAdtsHeader(frame), payload: Buffer.from([1, 2, 3]) }]);
+  });
+
+  it('throws MediaError on input that is not ADTS (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (bytes, size) => {
+        const reader = new AdtsReader();
+        try {
+          for (let at = 0; at < bytes.length; at += size) reader.push(Buffer.from(bytes.subarray(at, at + size)));
+        } catch (error) {
+          if (!(error instanceof MediaError)) throw error;
+        }
+      }),
+    );
   });
 });
 

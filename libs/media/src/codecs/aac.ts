@@ -366,3 +366,43 @@ export function writeAdtsHeader(
   out[offset + 5] = ((len & 7) << 5) | 0x1f;
   out[offset + 6] = 0xfc; // buffer fullness 0x7ff (VBR), one raw data block
 }
+
+/** A raw AAC frame with its 7-byte ADTS header in front (one allocation). */
+export function buildAdtsFrame(
+  info: Pick<AacSpecificConfig, 'objectType' | 'samplingFrequencyIndex' | 'channelConfig'> & { sampleRate?: number },
+  payload: Buffer,
+): Buffer {
+  const out = Buffer.allocUnsafe(7 + payload.length);
+  writeAdtsHeader(out, 0, info, payload.length);
+  payload.copy(out, 7);
+  return out;
+}
+
+/** One frame read from an ADTS stream: its header and the raw frame after it. */
+export interface AdtsFrame {
+  header: AdtsHeader;
+  payload: Buffer;
+}
+
+/**
+ * Reads ADTS frames from a byte stream cut anywhere (e.g. a pipe from an encoder): push chunks, get the
+ * frames completed so far. Throws MediaError on a bad header, after which the reader is not usable. Holds
+ * at most one frame (< 8 KB).
+ */
+export class AdtsReader {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): AdtsFrame[] {
+    const buf = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const frames: AdtsFrame[] = [];
+    let at = 0;
+    while (buf.length - at >= 7) {
+      const header = parseAdtsHeader(buf, at);
+      if (buf.length - at < header.frameLength) break;
+      frames.push({ header, payload: buf.subarray(at + header.headerLength, at + header.frameLength) });
+      at += header.frameLength;
+    }
+    this.buffered = at === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    return frames;
+  }
+}

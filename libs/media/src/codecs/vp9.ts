@@ -207,3 +207,49 @@ export function vp9Config(record: Buffer, width = 0, height = 0): VideoConfig {
   if (info.levelIdc > 0) config.level = info.levelIdc / 10;
   return config;
 }
+
+/**
+ * The frames of a VP9 superframe (VP9 spec Annex B: frames followed by an index of their sizes), or the
+ * data itself when it ends without a superframe index. Subarrays, no copy. Throws
+ * MediaError('BAD_VP9_HEADER') when the sizes in the index do not fit the data.
+ */
+export function splitVp9Superframe(data: Buffer): Buffer[] {
+  if (data.length === 0) return [data];
+  const marker = data[data.length - 1];
+  if ((marker & 0xe0) !== 0xc0) return [data];
+  const frames = (marker & 7) + 1;
+  const mag = ((marker >>> 3) & 3) + 1;
+  const indexSize = 2 + mag * frames;
+  if (data.length < indexSize || data[data.length - indexSize] !== marker) return [data];
+  const out: Buffer[] = [];
+  let off = 0;
+  let at = data.length - indexSize + 1;
+  for (let i = 0; i < frames; i++, at += mag) {
+    const size = data.readUIntLE(at, mag);
+    if (off + size > data.length - indexSize) throw new MediaError('BAD_VP9_HEADER', 'VP9 superframe index sizes past the data');
+    // a zero size is allowed by the index but carries no frame
+    if (size > 0) out.push(data.subarray(off, off + size));
+    off += size;
+  }
+  if (out.length === 0) throw new MediaError('BAD_VP9_HEADER', 'VP9 superframe without frames');
+  return out;
+}
+
+/** A superframe of 1..8 VP9 frames (one frame is returned as is). */
+export function buildVp9Superframe(frames: readonly Buffer[]): Buffer {
+  if (frames.length === 1) return frames[0];
+  if (frames.length === 0 || frames.length > 8) throw new MediaError('BAD_ARGUMENT', `VP9 superframe of ${frames.length} frames`);
+  const largest = Math.max(...frames.map((f) => f.length));
+  if (largest > 0xffffffff) throw new MediaError('BAD_ARGUMENT', 'VP9 frame over 4 GiB');
+  const mag = largest < 0x100 ? 1 : largest < 0x10000 ? 2 : largest < 0x1000000 ? 3 : 4;
+  const marker = 0xc0 | ((mag - 1) << 3) | (frames.length - 1);
+  const indexSize = 2 + mag * frames.length;
+  const body = frames.reduce((n, f) => n + f.length, 0);
+  const out = Buffer.allocUnsafe(body + indexSize);
+  let off = 0;
+  for (const f of frames) off += f.copy(out, off);
+  out[off++] = marker;
+  for (const f of frames) off = out.writeUIntLE(f.length, off, mag);
+  out[off] = marker;
+  return out;
+}

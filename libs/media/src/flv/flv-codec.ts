@@ -67,7 +67,7 @@ export const FlvSoundFormat = {
 } as const;
 
 /** Video FourCC per codec (Enhanced RTMP). */
-export const VIDEO_FOURCC: Readonly<Record<VideoCodec, string>> = { h264: 'avc1', h265: 'hvc1', av1: 'av01', vp9: 'vp09' };
+export const VIDEO_FOURCC: Readonly<Record<VideoCodec, string>> = { h264: 'avc1', h265: 'hvc1', av1: 'av01', vp9: 'vp09', vp8: 'vp08' };
 
 /** The 32-bit number of a FourCC ('hvc1' -> 0x68766331), as onMetaData codec ids use it. */
 export function fourccNumber(fourcc: string): number {

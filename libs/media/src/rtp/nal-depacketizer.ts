@@ -143,6 +143,14 @@ export abstract class NalDepacketizer<Stats extends NalDepacketizerStats> {
     if (seq === 'skip') return out;
     const gap = seq === 'gap';
     this.lastSeq = pkt.sequenceNumber;
+    // Padding-only packets (WebRTC bandwidth probes without RTX) carry no payload and are not a loss.
+    if (pkt.payload.length === 0) {
+      if (gap) {
+        this.dropFu();
+        this.markLoss();
+      }
+      return out;
+    }
 
     let unit: NalRtpPayload;
     try {

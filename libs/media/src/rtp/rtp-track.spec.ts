@@ -1,11 +1,14 @@
 import fc from 'fast-check';
-import { fixture } from '../../test-fixtures/fixtures';
+import { fixture, ivfFrames } from '../../test-fixtures/fixtures';
 import { splitAnnexB } from '../annexb';
 import { aacConfig, buildAudioSpecificConfig, splitAdts } from '../codecs/aac';
+import { av1Config, Av1ObuType, buildAv1C, splitObus } from '../codecs/av1';
 import { g711Config } from '../codecs/g711';
 import { h264Config, H264NalType, h264NalType } from '../codecs/h264';
 import { h265Config, H265NalType, h265NalType } from '../codecs/h265';
 import { buildOpusHead, opusConfig } from '../codecs/opus';
+import { vp8Config } from '../codecs/vp8';
+import { buildVpcC, vp9Config, vpcCOptionsFromFrame } from '../codecs/vp9';
 import { MediaError } from '../media.errors';
 import type { AudioConfig, TrackConfig, VideoConfig } from '../media.types';
 import { parseSdp, SdpMedia, SessionDescription, writeSdp } from '../sdp/sdp';
@@ -13,6 +16,8 @@ import { buildLatmStreamMuxConfig, packetizeLatm } from './aac-rtp';
 import { H264Depacketizer } from './h264-rtp';
 import { parseRtpPacket, RtpPacket, RtpStamper, serializeRtpPacket } from './rtp-packet';
 import { rtpCanSend, rtpClockRate, rtpFormatOfSdpMedia, RtpReceivedFrame, RtpTrackFormat, RtpTrackReceiver, rtpPayloadsOfFrame, sdpMediaOfTrack } from './rtp-track';
+import { parseVp8PayloadDescriptor } from './vp8-rtp';
+import { parseVp9PayloadDescriptor } from './vp9-rtp';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -81,6 +86,34 @@ function bytes(size: number, seed: number, first?: number): Buffer {
   if (first !== undefined && size > 0) b[0] = first;
   return b;
 }
+
+/** A VP8 key frame (tag, start code, 14-bit sizes) of `size` bytes, and an inter frame. */
+function vp8Key(width: number, height: number, size: number, seed: number): Buffer {
+  const b = bytes(size, seed);
+  b.writeUIntLE(0x10 | (((size - 10) & 0x7ffff) << 5), 0, 3); // key, version 0, shown, first partition size
+  b.writeUIntLE(0x2a019d, 3, 3);
+  b.writeUInt16LE(width, 6);
+  b.writeUInt16LE(height, 8);
+  return b;
+}
+const vp8Inter = (size: number, seed: number) => bytes(size, seed, 0x31);
+
+/** libvpx VP9 (320x240): key, inter, inter. */
+const VP9_FRAMES = ivfFrames(fixture('vp9-320x240.ivf'));
+
+/** libaom AV1 (320x240) temporal units without their delimiters: key (with a sequence header), inter, inter. */
+const AV1_TUS = (() => {
+  const tus: Buffer[][] = [];
+  for (const o of splitObus(fixture('av1-320x240.obu'))) {
+    if (o.type === Av1ObuType.TEMPORAL_DELIMITER) tus.push([]);
+    else tus.at(-1)!.push(o.obu);
+  }
+  return tus.map((t) => Buffer.concat(t));
+})();
+
+const VP8_CONFIG = vp8Config(vp8Key(320, 240, 2000, 1));
+const VP9_CONFIG = vp9Config(buildVpcC(vpcCOptionsFromFrame(VP9_FRAMES[0])), 320, 240);
+const AV1_CONFIG = av1Config(buildAv1C(AV1_TUS[0]));
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers: SDP round trip, sending frames as RTP, receiving them
@@ -155,6 +188,18 @@ function videoFrames(codec: 'h264' | 'h265'): SentFrame[] {
   ];
 }
 
+/** VP8, VP9, AV1: key, inter, inter, key, inter (one sample per frame). */
+function wholeFrames(codec: 'vp8' | 'vp9' | 'av1'): SentFrame[] {
+  const at = (i: number) => (TS0 + i * 3600) >>> 0;
+  const [key, p1, p2] = codec === 'vp8' ? [vp8Key(320, 240, 2500, 1), vp8Inter(900, 2), vp8Inter(700, 3)] : codec === 'vp9' ? VP9_FRAMES : AV1_TUS;
+  return [key, p1, p2, key, p1].map((data, i) => ({ timestamp: at(i), keyFrame: i === 0 || i === 3, data: [data] }));
+}
+
+function framesOf(config: TrackConfig, audioCount?: number): SentFrame[] {
+  if (config.kind === 'audio') return audioFrames(config, audioCount);
+  return config.codec === 'h264' || config.codec === 'h265' ? videoFrames(config.codec) : wholeFrames(config.codec as 'vp8' | 'vp9' | 'av1');
+}
+
 function audioFrames(config: AudioConfig, count = 12): SentFrame[] {
   const at = (i: number, step: number) => (TS0 + i * step) >>> 0;
   const list = (make: (i: number) => Buffer, step: number) => Array.from({ length: count }, (_x, i) => ({ timestamp: at(i, step), keyFrame: true, data: [make(i)] }));
@@ -177,6 +222,9 @@ describe('rtpClockRate / rtpCanSend', () => {
   it.each<[string, TrackConfig, number]>([
     ['H.264', H264_CONFIG, 90000],
     ['H.265', H265_CONFIG, 90000],
+    ['VP8', VP8_CONFIG, 90000],
+    ['VP9', VP9_CONFIG, 90000],
+    ['AV1', AV1_CONFIG, 90000],
     ['AAC 44.1 kHz', AAC_44_STEREO, 44100],
     ['AAC 48 kHz', AAC_48_MONO, 48000],
     ['Opus', OPUS_STEREO, 48000],
@@ -187,15 +235,11 @@ describe('rtpClockRate / rtpCanSend', () => {
     expect(rtpCanSend(config)).toBe(true);
   });
 
-  it('cannot send AV1, VP9 or MP3, and sdpMediaOfTrack refuses them', () => {
-    const av1: VideoConfig = { ...H264_CONFIG, codec: 'av1', parameterSets: [] };
-    const vp9: VideoConfig = { ...H264_CONFIG, codec: 'vp9', parameterSets: [] };
+  it('cannot send MP3, and sdpMediaOfTrack refuses it', () => {
     const mp3: AudioConfig = { kind: 'audio', codec: 'mp3', record: Buffer.alloc(0), sampleRate: 44100, channels: 2 };
-    for (const c of [av1, vp9, mp3]) {
-      expect(rtpCanSend(c)).toBe(false);
-      expect(() => sdpMediaOfTrack(c, 96, 'trackID=0')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
-      expect(rtpPayloadsOfFrame(c, [hex('0102')], true, 1200)).toEqual([]);
-    }
+    expect(rtpCanSend(mp3)).toBe(false);
+    expect(() => sdpMediaOfTrack(mp3, 96, 'trackID=0')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(rtpPayloadsOfFrame(mp3, [hex('0102')], true, 1200)).toEqual([]);
   });
 });
 
@@ -366,6 +410,93 @@ describe('frames -> rtpPayloadsOfFrame -> RTP -> RtpTrackReceiver', () => {
     const r = new RtpTrackReceiver(formatOf(sdp)!);
     expect(r.format.encoding).toBe('H265');
     expect(r.config).toEqual(H265_CONFIG);
+  });
+});
+
+describe('VP8, VP9, AV1: SDP, frames -> rtpPayloadsOfFrame -> RTP -> RtpTrackReceiver', () => {
+  it.each<[string, VideoConfig, string, string | undefined]>([
+    ['VP8', VP8_CONFIG, 'VP8/90000', undefined],
+    ['VP9', VP9_CONFIG, 'VP9/90000', 'profile-id=0'],
+    ['AV1', AV1_CONFIG, 'AV1/90000', `profile=0;level-idx=${buildAv1C(AV1_TUS[0])[1] & 0x1f};tier=0`],
+  ])('%s: the SDP names it; the config comes with the first key frame', (name, config, rtpmap, fmtp) => {
+    const { text, media } = sdpRoundTrip(config, 96);
+    expect(text).toContain(`a=rtpmap:96 ${rtpmap}\r\n`);
+    if (fmtp) expect(text).toContain(`a=fmtp:96 ${fmtp}\r\n`);
+    else expect(text).not.toContain('a=fmtp');
+    const format = rtpFormatOfSdpMedia(media)!;
+    expect(format).toMatchObject({ kind: 'video', payloadType: 96, encoding: name, clockRate: 90000 });
+    const r = new RtpTrackReceiver(format);
+    expect(r.config).toBeUndefined();
+    expect(r.keyFrameNeeded).toBe(true);
+  });
+
+  describe.each([1200, 300])('MTU %d', (mtu) => {
+    it.each<[string, VideoConfig]>([
+      ['VP8', VP8_CONFIG],
+      ['VP9', VP9_CONFIG],
+      ['AV1', AV1_CONFIG],
+    ])('%s: the same frames, key frames flagged, the config once', (_n, config) => {
+      const frames = wholeFrames(config.codec as 'vp8' | 'vp9' | 'av1');
+      const format = rtpFormatOfSdpMedia(sdpRoundTrip(config, 96).media)!;
+      const packets = sendFrames(config, frames, mtu);
+      const late = new RtpTrackReceiver(format);
+      expect(receiveAll(late, [...packets[1], ...packets[2]])).toEqual([]); // inter frames before any key frame
+      expect(late.config).toBeUndefined();
+      const r = new RtpTrackReceiver(format);
+      const got = receiveAll(r, packets.flat());
+      expect(show(got)).toEqual(show(frames));
+      expect(got.every((f) => f.kind === 'video')).toBe(true);
+      expect(r.takeConfigChange()).toEqual(config);
+      expect(r.takeConfigChange()).toBeUndefined();
+      expect(r.keyFrameNeeded).toBe(false);
+    });
+  });
+
+  it('VP8: a key frame of another size changes the config, reported once', () => {
+    const r = new RtpTrackReceiver({ kind: 'video', payloadType: 96, encoding: 'VP8', clockRate: 90000, fmtp: {} });
+    const frames: SentFrame[] = [
+      { timestamp: 0, keyFrame: true, data: [vp8Key(320, 240, 500, 1)] },
+      { timestamp: 3000, keyFrame: true, data: [vp8Key(320, 240, 400, 2)] },
+      { timestamp: 6000, keyFrame: true, data: [vp8Key(640, 360, 600, 3)] },
+    ];
+    const packets = sendFrames(VP8_CONFIG, frames, 1200);
+    receiveAll(r, packets[0]);
+    expect(r.takeConfigChange()).toMatchObject({ codec: 'vp8', width: 320, height: 240 });
+    receiveAll(r, packets[1]);
+    expect(r.takeConfigChange()).toBeUndefined();
+    expect(receiveAll(r, packets[2]).length).toBe(1);
+    expect(r.takeConfigChange()).toMatchObject({ codec: 'vp8', width: 640, height: 360 });
+  });
+
+  it('AV1: a key frame without a sequence header gets the one of the config', () => {
+    const [key] = AV1_TUS;
+    const withoutHeader = Buffer.concat(splitObus(key).filter((o) => o.type !== Av1ObuType.SEQUENCE_HEADER).map((o) => o.obu));
+    const r = new RtpTrackReceiver({ kind: 'video', payloadType: 96, encoding: 'AV1', clockRate: 90000, fmtp: {} });
+    const got = receiveAll(r, sendFrames(AV1_CONFIG, [{ timestamp: 0, keyFrame: true, data: [withoutHeader] }], 1200)[0]);
+    expect(show(got)).toEqual(show([{ timestamp: 0, keyFrame: true, data: [key] }]));
+    // not flagged as a key frame: sent as it is (and not readable as one)
+    expect(receiveAll(new RtpTrackReceiver(r.format), sendFrames(AV1_CONFIG, [{ timestamp: 0, keyFrame: false, data: [withoutHeader] }], 1200)[0])).toEqual([]);
+  });
+
+  it('AV1: a temporal unit with broken OBU framing is not sent', () => {
+    expect(rtpPayloadsOfFrame(AV1_CONFIG, [hex('32 05 00')], false, 1200)).toEqual([]);
+    expect(rtpPayloadsOfFrame(AV1_CONFIG, [hex('32 05 00')], true, 1200)).toEqual([]);
+  });
+
+  it('VP8/VP9: a picture id (e.g. the frame sequence number, 15 bits kept) goes in the descriptor', () => {
+    const vp8 = rtpPayloadsOfFrame(VP8_CONFIG, [vp8Inter(100, 1)], false, 1200, 0x12345);
+    expect(parseVp8PayloadDescriptor(vp8[0].payload).pictureId).toBe(0x2345);
+    expect(parseVp8PayloadDescriptor(rtpPayloadsOfFrame(VP8_CONFIG, [vp8Inter(100, 1)], false, 1200)[0].payload)).toMatchObject({ start: true, size: 1 });
+    const vp9 = parseVp9PayloadDescriptor(rtpPayloadsOfFrame(VP9_CONFIG, [VP9_FRAMES[0]], true, 1200, 7)[0].payload);
+    expect(vp9).toMatchObject({ pictureId: 7, interPicturePredicted: false, ss: { resolutions: [{ width: 320, height: 240 }] } });
+  });
+
+  it('a WebRTC offer: the first format it can read (VP8), then VP9 and AV1 alone', () => {
+    const offer = (pts: string, maps: string[]) => ['v=0', `m=video 9 UDP/TLS/RTP/SAVPF ${pts}`, ...maps, ''].join('\r\n');
+    const maps = ['a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 nack pli', 'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96', 'a=rtpmap:98 VP9/90000', 'a=fmtp:98 profile-id=0', 'a=rtpmap:45 AV1/90000', 'a=fmtp:45 level-idx=5;profile=0;tier=0'];
+    expect(formatOf(offer('96 97 98 45', maps))).toMatchObject({ encoding: 'VP8', payloadType: 96 });
+    expect(formatOf(offer('97 98', maps))).toMatchObject({ encoding: 'VP9', payloadType: 98, fmtp: { 'profile-id': '0' } });
+    expect(formatOf(offer('45', maps))).toMatchObject({ encoding: 'AV1', payloadType: 45, fmtp: { 'level-idx': '5', profile: '0', tier: '0' } });
   });
 });
 
@@ -651,7 +782,7 @@ describe('rtpFormatOfSdpMedia with camera and encoder SDPs', () => {
   });
 
   it.each([
-    ['VP8', 'm=video 0 RTP/AVP 98\r\na=rtpmap:98 VP8/90000'],
+    ['H.263', 'm=video 0 RTP/AVP 98\r\na=rtpmap:98 H263-1998/90000'],
     ['JPEG (static payload type 26)', 'm=video 0 RTP/AVP 26'],
     ['JPEG with an rtpmap', 'm=video 0 RTP/AVP 26\r\na=rtpmap:26 JPEG/90000'],
     ['MPEG4-GENERIC mode=CELP-cbr', 'm=audio 0 RTP/AVP 96\r\na=rtpmap:96 MPEG4-GENERIC/16000/1\r\na=fmtp:96 streamtype=5;profile-level-id=14;mode=CELP-cbr;config=440E00;constantsize=27;constantduration=240'],
@@ -679,7 +810,7 @@ describe('rtpFormatOfSdpMedia with camera and encoder SDPs', () => {
   });
 
   it.each([
-    ['video: VP8 first, H.264 second', 'm=video 0 RTP/AVP 98 96\r\na=rtpmap:98 VP8/90000\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1', 96, 'H264'],
+    ['video: H.263 first, H.264 second', 'm=video 0 RTP/AVP 98 96\r\na=rtpmap:98 H263-1998/90000\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1', 96, 'H264'],
     ['video: JPEG first, H.265 second', 'm=video 0 RTP/AVP 26 97\r\na=rtpmap:97 H265/90000', 97, 'H265'],
     ['audio: CELP first, AAC-hbr second', 'm=audio 0 RTP/AVP 96 97\r\na=rtpmap:96 MPEG4-GENERIC/16000/1\r\na=fmtp:96 mode=CELP-cbr\r\na=rtpmap:97 MPEG4-GENERIC/44100/2\r\na=fmtp:97 mode=AAC-hbr;config=1210', 97, 'MPEG4-GENERIC'],
     ['audio: G.722 first, PCMU second', 'm=audio 0 RTP/AVP 9 0\r\na=rtpmap:9 G722/8000', 0, 'PCMU'],
@@ -696,16 +827,16 @@ describe('rtpFormatOfSdpMedia with camera and encoder SDPs', () => {
 
 describe('RtpTrackReceiver: construction', () => {
   it('throws MediaError UNSUPPORTED for an encoding it cannot read', () => {
-    expect(() => new RtpTrackReceiver({ kind: 'video', payloadType: 98, encoding: 'VP8', clockRate: 90000, fmtp: {} })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => new RtpTrackReceiver({ kind: 'video', payloadType: 98, encoding: 'H263-1998', clockRate: 90000, fmtp: {} })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });
 
   it('throws only MediaError for any fmtp, and then takes packets', () => {
-    const encodings = ['H264', 'H265', 'MPEG4-GENERIC', 'MP4A-LATM', 'OPUS', 'PCMA', 'PCMU'];
+    const encodings = ['H264', 'H265', 'VP8', 'VP9', 'AV1', 'MPEG4-GENERIC', 'MP4A-LATM', 'OPUS', 'PCMA', 'PCMU'];
     const keys = ['sprop-parameter-sets', 'sprop-vps', 'sprop-sps', 'sprop-pps', 'config', 'sizelength', 'indexlength', 'indexdeltalength', 'mode'];
     const value = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b).toString('hex')), fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b).toString('base64')), fc.integer({ min: -2, max: 40 }).map(String));
     fc.assert(
       fc.property(fc.constantFrom(...encodings), fc.dictionary(fc.constantFrom(...keys), value), fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }), (encoding, fmtp, channels) => {
-        const kind = encoding === 'H264' || encoding === 'H265' ? 'video' : 'audio';
+        const kind = ['H264', 'H265', 'VP8', 'VP9', 'AV1'].includes(encoding) ? 'video' : 'audio';
         let r: RtpTrackReceiver;
         try {
           r = new RtpTrackReceiver({ kind, payloadType: 96, encoding, clockRate: kind === 'video' ? 90000 : 48000, channels, fmtp });
@@ -715,7 +846,7 @@ describe('RtpTrackReceiver: construction', () => {
         }
         const empty: RtpPacket = { marker: true, payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 1, csrcs: [], payload: Buffer.alloc(0), paddingSize: 0 };
         if (kind === 'audio') expect(r.push(empty)).toEqual([]); // nothing to play (Opus: DTX)
-        else expect(() => r.push(empty)).toThrow(MediaError); // RFC 6184/7798 payloads are never empty
+        else expect(r.push(empty)).toEqual([]); // video: padding only (WebRTC bandwidth probes)
         try {
           expect(Array.isArray(r.push({ ...empty, sequenceNumber: 2, payload: kind === 'audio' ? hex('0010 0008 aa') : hex('4101') }))).toBe(true);
         } catch (e) {
@@ -731,6 +862,9 @@ describe('RtpTrackReceiver: random and mutated packets', () => {
   const cases: [string, TrackConfig, number][] = [
     ['H.264', H264_CONFIG, 96],
     ['H.265', H265_CONFIG, 96],
+    ['VP8', VP8_CONFIG, 96],
+    ['VP9', VP9_CONFIG, 96],
+    ['AV1', AV1_CONFIG, 96],
     ['AAC', AAC_44_STEREO, 97],
     ['Opus', OPUS_STEREO, 97],
     ['PCMA', PCMA, 8],
@@ -765,8 +899,9 @@ describe('RtpTrackReceiver: random and mutated packets', () => {
     payload: fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       fc.uint8Array({ minLength: 1, maxLength: 1400 }),
-      // payloads that start like the structures the depacketizers read (STAP-A, FU-A, AP, FU, AU-headers)
-      fc.tuple(fc.constantFrom(0x78, 0x7c, 0x60, 0x62, 0x00, 0x40, 0x65), fc.uint8Array({ maxLength: 200 })).map(([b, rest]) => Uint8Array.of(b, ...rest)),
+      // payloads that start like the structures the depacketizers read (STAP-A, FU-A, AP, FU, AU-headers,
+      // VP8/VP9 descriptors, AV1 aggregation headers)
+      fc.tuple(fc.constantFrom(0x78, 0x7c, 0x60, 0x62, 0x00, 0x40, 0x65, 0x10, 0x90, 0x8a, 0x0c, 0x20, 0xd0), fc.uint8Array({ maxLength: 200 })).map(([b, rest]) => Uint8Array.of(b, ...rest)),
     ),
   });
 
@@ -790,7 +925,7 @@ describe('RtpTrackReceiver: random and mutated packets', () => {
 
   it.each(cases)('%s: mutated packets of a real stream give frames or MediaError', (_n, config, pt) => {
     const format = rtpFormatOfSdpMedia(sdpRoundTrip(config, pt).media)!;
-    const frames = config.kind === 'video' ? videoFrames(config.codec as 'h264' | 'h265') : audioFrames(config, 6);
+    const frames = framesOf(config, 6);
     const packets = sendFrames(config, frames, 300, pt).flat();
     fc.assert(
       fc.property(
@@ -814,7 +949,7 @@ describe('RtpTrackReceiver: random and mutated packets', () => {
 
   it('rtpFormatOfSdpMedia never throws on random media sections', () => {
     const line = fc.oneof(
-      fc.tuple(fc.integer({ min: -1, max: 130 }), fc.constantFrom('H264', 'h265', 'HEVC', 'MPEG4-GENERIC', 'mp4a-latm', 'opus', 'PCMA', 'PCMU', 'VP8', ''), fc.constantFrom('/90000', '/0', '/48000/2', '', '/x', '/8000/')).map(([pt, e, r]) => `rtpmap:${pt} ${e}${r}`),
+      fc.tuple(fc.integer({ min: -1, max: 130 }), fc.constantFrom('H264', 'h265', 'HEVC', 'MPEG4-GENERIC', 'mp4a-latm', 'opus', 'PCMA', 'PCMU', 'VP8', 'vp9', 'AV1', 'H263-1998', ''), fc.constantFrom('/90000', '/0', '/48000/2', '', '/x', '/8000/')).map(([pt, e, r]) => `rtpmap:${pt} ${e}${r}`),
       fc.tuple(fc.integer({ min: -1, max: 130 }), fc.string({ maxLength: 40 })).map(([pt, s]) => `fmtp:${pt} ${s}`),
       fc.string({ maxLength: 30 }),
     );

@@ -1,0 +1,191 @@
+/// <reference lib="dom" />
+import type { Browser, Page } from 'playwright-core';
+import { ApiClient, killAllTracked, launchChromium, loginApi, probeStreams, publishTestPattern, startTestServer, TestServer, waitFor } from '@m7s/test-kit';
+
+/** What the page's m7s.stats() returns (libs/webrtc/page/index.html). */
+interface PageStats {
+  state: string;
+  error: string | null;
+  video: { codec: string | null; packets: number; framesDecoded?: number; keyFramesDecoded?: number; framesEncoded?: number; frameWidth?: number } | null;
+  audio: { codec: string | null; packets: number } | null;
+}
+
+interface M7sPage {
+  play(path: string, query?: string): Promise<void>;
+  publish(path: string, query?: string, options?: { codec: string }): Promise<void>;
+  stop(): Promise<void>;
+  stats(): Promise<PageStats>;
+}
+
+declare global {
+  interface Window {
+    m7s: M7sPage;
+  }
+}
+
+const FPS = 25;
+/** A long GOP (10 s): playback that waited for the next key frame instead of starting from the GOP cache shows. */
+const GOP_FRAMES = 250;
+
+describe('WebRTC in headless Chromium: WHIP publish and WHEP play through the page at /webrtc/', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: ApiClient;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchChromium({ webrtc: true });
+    admin = await loginApi(server);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await killAllTracked();
+    await server?.close();
+  });
+
+  async function openPage(): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${server.httpUrl}/webrtc/`);
+    await page.waitForFunction(() => typeof window.m7s === 'object');
+    return page;
+  }
+
+  const stats = (page: Page): Promise<PageStats> => page.evaluate(() => window.m7s.stats());
+  const sessions = async () => (await admin.get('/api/webrtc/sessions')).body as { total: number; list: { kind: string; state: string; streamPath: string; video: string | null; audio: string | null; selectedCandidatePair: string | null; counters: Record<string, number> }[] };
+
+  it('serves the page (one HTML file with its script)', async () => {
+    const response = await fetch(`${server.httpUrl}/webrtc/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html).toContain('window.m7s = m7s');
+    expect(html).not.toContain('M7S_CONFIG');
+  });
+
+  describe('Chromium publishes its fake camera and microphone over WHIP (H.264 preferred)', () => {
+    let page: Page;
+    const path = 'live/whip';
+
+    beforeAll(async () => {
+      page = await openPage();
+      await page.evaluate((p) => window.m7s.publish(p, '', { codec: 'h264' }), path);
+      await waitFor(() => server.registry.get(path)?.isReady, 'the WHIP stream to have a key frame', 30_000);
+    });
+
+    afterAll(async () => {
+      await page?.evaluate(() => window.m7s.stop()).catch(() => undefined);
+      await page?.close();
+    });
+
+    it('the stream has H.264 video from the browser, and the API lists the connected push session', async () => {
+      const publisher = server.registry.get(path)!.publisher!;
+      expect(publisher.info.protocol).toBe('webrtc');
+      expect(publisher.tracks.video?.codec).toBe('h264');
+      const list = await sessions();
+      const push = list.list.find((s) => s.kind === 'push' && s.streamPath === path);
+      expect(push).toMatchObject({ state: 'connected', video: expect.stringMatching(/^H264\/90000/), audio: expect.stringMatching(/^OPUS\/48000/) });
+      expect(push!.selectedCandidatePair).toMatch(/^udp /);
+      const s = await stats(page);
+      expect(s.video?.codec).toMatch(/^video\/H264/);
+      expect(s.video?.framesEncoded).toBeGreaterThan(0);
+    });
+
+    it('ffprobe reads it over RTMP with h264 video', async () => {
+      const streams = await probeStreams(server.rtmpUrl(path));
+      expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264' });
+    });
+
+    it('ffprobe reads it over HTTP-FLV with h264 video', async () => {
+      const streams = await probeStreams(server.flvUrl(path));
+      expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264' });
+    });
+
+    // [needs the transcode helper] The browser sends Opus; RTMP and FLV players get it as AAC.
+    it('[transcode: Opus -> AAC] ffprobe finds AAC audio over RTMP and HTTP-FLV', async () => {
+      expect(server.registry.get(path)!.publisher!.tracks.audio?.codec).toBe('opus');
+      for (const url of [server.rtmpUrl(path), server.flvUrl(path)]) {
+        const streams = await probeStreams(url);
+        expect({ url, audio: streams.find((s) => s.codec_type === 'audio')?.codec_name }).toEqual({ url, audio: 'aac' });
+      }
+    });
+
+    it('Chromium plays the WHIP stream back over WHEP (an H.264 round trip)', async () => {
+      const viewer = await openPage();
+      try {
+        await viewer.evaluate((p) => window.m7s.play(p), path);
+        await waitFor(async () => ((await stats(viewer)).video?.framesDecoded ?? 0) > 10, 'frames decoded from the WHIP stream', 30_000);
+        expect((await stats(viewer)).video?.codec).toMatch(/^video\/H264/);
+      } finally {
+        await viewer.evaluate(() => window.m7s.stop());
+        await viewer.close();
+      }
+    });
+
+    it('stopping the page ends the session and the publisher', async () => {
+      await page.evaluate(() => window.m7s.stop());
+      await waitFor(() => !server.registry.get(path)?.publisher, 'the WHIP publisher to go');
+      await waitFor(async () => (await sessions()).list.every((s) => s.streamPath !== path), 'the push session to go');
+    });
+  });
+
+  describe('ffmpeg publishes H.264 + AAC over RTMP; Chromium plays it over WHEP', () => {
+    const path = 'live/rtmp-to-whep';
+    let page: Page;
+
+    beforeAll(async () => {
+      publishTestPattern({ url: server.rtmpUrl(path), fps: FPS, gop: GOP_FRAMES, size: '320x240' });
+      await waitFor(() => server.registry.get(path)?.isReady, 'the RTMP stream', 20_000);
+      page = await openPage();
+    });
+
+    afterAll(async () => {
+      await page?.evaluate(() => window.m7s.stop()).catch(() => undefined);
+      await page?.close();
+    });
+
+    /** Video frames since the ring's latest key frame, and frames the publisher wrote so far. */
+    function position(): { sinceKey: number; written: number } {
+      const stream = server.registry.get(path)!;
+      const key = stream.ring.latestKeySeq()!;
+      const sinceKey = [...stream.ring.from(key)].filter((f) => f.kind === 'video').length;
+      return { sinceKey, written: stream.publisher!.tracks.video!.frames };
+    }
+
+    it('decodes its first frame from the GOP cache, then keeps decoding', async () => {
+      // Ask while the current GOP is young, so the next key frame is most of a GOP away.
+      await waitFor(() => {
+        const p = position();
+        return p.sinceKey >= 5 && p.sinceKey <= 50;
+      }, 'a point early in a GOP', 30_000, 10);
+      const atRequest = position();
+      await page.evaluate((p) => window.m7s.play(p), path);
+      const first = await waitFor(async () => {
+        const s = await stats(page);
+        return (s.video?.framesDecoded ?? 0) > 0 ? s : undefined;
+      }, 'the first decoded frame', 30_000, 20);
+      const atFirstFrame = position();
+      // Frames the publisher wrote between the request and the first decoded frame: fewer than it takes to reach
+      // the next key frame, so that frame was the cached key frame.
+      const framesToNextKey = GOP_FRAMES - atRequest.sinceKey;
+      expect(atFirstFrame.written - atRequest.written).toBeLessThan(framesToNextKey);
+      expect(first.video!.keyFramesDecoded).toBeGreaterThanOrEqual(1);
+      expect(first.video!.codec).toMatch(/^video\/H264/);
+      await waitFor(async () => ((await stats(page)).video?.framesDecoded ?? 0) > first.video!.framesDecoded! + 2 * FPS, 'two more seconds of frames decoded', 30_000);
+      const list = await sessions();
+      const play = list.list.find((s) => s.kind === 'play' && s.streamPath === path);
+      expect(play).toMatchObject({ state: 'connected', video: expect.stringMatching(/^H264\/90000 profile-level-id=42e01f/) });
+      expect(play!.selectedCandidatePair).toMatch(/127\.0\.0\.1/);
+    });
+
+    // [needs the transcode helper] The stream's AAC reaches the browser as Opus.
+    it('[transcode: AAC -> Opus] audio packets arrive and keep arriving', async () => {
+      const first = await waitFor(async () => {
+        const s = await stats(page);
+        return (s.audio?.packets ?? 0) > 0 ? s : undefined;
+      }, 'audio packets', 30_000);
+      expect(first.audio!.codec).toMatch(/^audio\/opus/);
+      await waitFor(async () => ((await stats(page)).audio?.packets ?? 0) > first.audio!.packets + 50, 'more audio packets', 30_000);
+    });
+  });
+});
