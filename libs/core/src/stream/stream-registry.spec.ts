@@ -92,6 +92,28 @@ describe('StreamRegistry', () => {
     expect(s.seen).toEqual(['publish_start', 'subscribe_start']);
   });
 
+  it('ends only the player whose sink throws; the publisher and the other players go on', () => {
+    const s = setup();
+    registry = s.registry;
+    const publisher = registry.publish('live/throws', info());
+    publisher.setTrack(video);
+    writeGop(publisher, 0, 2);
+    const broken = new FakeSink();
+    let calls = 0;
+    broken.frame = () => {
+      if (++calls === 3) throw new Error('cannot carry this');
+    };
+    const healthy = new FakeSink();
+    registry.subscribe('live/throws', info(), broken);
+    registry.subscribe('live/throws', info(), healthy);
+    expect(() => writeGop(publisher, 80, 3)).not.toThrow();
+    expect(broken.ended?.code).toBe('PLAYER_FAILED');
+    expect(broken.ended?.message).toBe('cannot carry this');
+    expect(calls).toBe(3);
+    expect(healthy.ended).toBeUndefined();
+    expect(healthy.frames.length).toBe(2 + 3); // video only: the GOP cache, then every new frame
+  });
+
   it('makes a waiting player start at the first key frame of a publisher that comes later', () => {
     const s = setup();
     registry = s.registry;

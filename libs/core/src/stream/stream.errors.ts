@@ -9,6 +9,7 @@ export type StreamErrorCode =
   | 'KICKED' // replaced by a new publisher
   | 'STOPPED' // stopped by an operator
   | 'UNAUTHORIZED'
+  | 'PLAYER_FAILED' // serializing the stream for this player failed (e.g. a codec its format cannot carry)
   | 'SHUTDOWN';
 
 /** Typed engine error; each protocol edge maps the code to its own status (RTMP onStatus, HTTP status...). */

@@ -5,7 +5,7 @@ import type { AVFrame } from './av-frame';
 import type { ClientInfo } from './client-info';
 import type { DerivedAudio } from './derived-audio';
 import type { Publisher } from './publisher';
-import type { StreamError } from './stream.errors';
+import { StreamError } from './stream.errors';
 import type { Track, TrackSet } from './track';
 
 /**
@@ -93,7 +93,7 @@ export class Subscriber {
     if (video) tracks.video = video;
     if (audio) tracks.audio = audio;
     this.sent = { video: { track: video, version: video?.version ?? 0 }, audio: { track: audio, version: audio?.version ?? 0 } };
-    this.sink.start(tracks, this.policy);
+    if (!this.guard(() => this.sink.start(tracks, this.policy))) return;
     // The GOP cache is sent at once; a new player is not "slow" while that burst drains.
     const frames = [...backlog];
     this.burstAllowance = frames.reduce((n, f) => n + f.size, 0);
@@ -131,7 +131,7 @@ export class Subscriber {
     if (track && (sent.track !== track || sent.version !== track.version)) {
       sent.track = track;
       sent.version = track.version;
-      this.sink.track(track);
+      if (!this.guard(() => this.sink.track(track))) return;
     }
     if (this.needKeyFrame) {
       if (!this.isResumePoint(frame)) {
@@ -149,7 +149,22 @@ export class Subscriber {
     }
     if (this.burstAllowance > 0 && backlog <= this.policy.maxBacklog) this.burstAllowance = 0;
     this.framesSent++;
-    this.sink.frame(frame);
+    this.guard(() => this.sink.frame(frame));
+  }
+
+  /**
+   * Runs a sink call from the publisher's write path. A sink that throws (a format that cannot carry the
+   * codec, a bug) ends this player alone; the publisher and the other players go on.
+   */
+  private guard(call: () => void): boolean {
+    try {
+      call();
+      return true;
+    } catch (error) {
+      Subscriber.logger.error({ msg: 'player failed', streamPath: this.streamPath, subscriberId: this.id, protocol: this.info.protocol, error: String(error) });
+      this.end(new StreamError('PLAYER_FAILED', error instanceof Error ? error.message : String(error)));
+      return false;
+    }
   }
 
   /** The publisher left; returns whether the player keeps waiting. */
