@@ -90,6 +90,9 @@ export abstract class WebrtcSession {
   private connectTimer: NodeJS.Timeout | undefined;
   private lostTimer: NodeJS.Timeout | undefined;
   private lastCounters = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0 };
+  /** Packets the peer sent (SRTP/SRTCP) at the last liveness check, and when that count last grew. */
+  private seenPackets = -1;
+  private seenPacketsAt = 0;
 
   constructor(
     readonly kind: WebrtcSessionKind,
@@ -247,6 +250,21 @@ export abstract class WebrtcSession {
     this.pc = undefined;
     this.logger.log({ msg: 'WebRTC session closed', sessionId: this.id, kind: this.kind, streamPath: this.streamPath, reason });
     this.onClosed?.(this);
+  }
+
+  /**
+   * Liveness (called every second by the registry): a connected peer sends media or RTCP reports all the
+   * time; one silent for `timeoutMs` is gone (closed its tab, lost its network) before ICE consent expires.
+   */
+  checkAlive(now: number, timeoutMs: number): void {
+    if (!this.pc || (this.state !== 'connected' && this.state !== 'disconnected')) return;
+    const received = transportCounters(this.pc).packetsReceived;
+    if (received !== this.seenPackets) {
+      this.seenPackets = received;
+      this.seenPacketsAt = now;
+    } else if (now - this.seenPacketsAt >= timeoutMs) {
+      this.close(`nothing received for ${timeoutMs} ms`);
+    }
   }
 
   /** Bitrates the player's congestion feedback allows (WHEP; 0 when none came). */

@@ -59,12 +59,20 @@ function describe(media: OfferMedia): string {
 export class WebrtcSessions implements OnApplicationShutdown {
   private readonly logger = new Logger('WebRTC');
   private readonly sessions = new Map<string, WebrtcSession>();
+  /** One timer for every session's liveness check. */
+  private readonly sweep: NodeJS.Timeout;
 
   constructor(
     private readonly registry: StreamRegistry,
     private readonly config: ConfigService,
     private readonly auth: StreamAuth,
-  ) {}
+  ) {
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const session of [...this.sessions.values()]) session.checkAlive(now, this.settings.connectTimeout);
+    }, 1000);
+    this.sweep.unref();
+  }
 
   get settings(): WebrtcConfig {
     return this.config.section<WebrtcConfig>('webrtc');
@@ -87,6 +95,7 @@ export class WebrtcSessions implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    clearInterval(this.sweep);
     for (const session of [...this.sessions.values()]) session.close('server shutdown');
   }
 
