@@ -75,6 +75,48 @@ export async function startPageServer(): Promise<{ url: (page: string) => string
   };
 }
 
+/** What the WebRTC page's m7s.stats() returns (libs/webrtc/page/index.html). */
+export interface WebrtcPageStats {
+  state: string;
+  mode: 'play' | 'publish' | null;
+  error: string | null;
+  video: WebrtcPageRtpStats | null;
+  audio: WebrtcPageRtpStats | null;
+}
+
+export interface WebrtcPageRtpStats {
+  codec: string | null;
+  packets: number;
+  bytes: number;
+  framesDecoded?: number;
+  keyFramesDecoded?: number;
+  framesEncoded?: number;
+  keyFramesEncoded?: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  nackCount?: number;
+  pliCount?: number;
+  packetsLost?: number;
+}
+
+/** The client the WebRTC page puts at window.m7s (the tests drive the served page through it). */
+export interface WebrtcPageClient {
+  play(path: string, query?: string): Promise<void>;
+  publish(path: string, query?: string, options?: { codec: string }): Promise<void>;
+  restartIce(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): Promise<WebrtcPageStats>;
+  etag: string | null;
+  /** The page's RTCPeerConnection (typed loosely: the kit builds without the DOM library). */
+  pc: { close(): void } | null;
+}
+
+declare global {
+  interface Window {
+    m7s: WebrtcPageClient;
+  }
+}
+
 /** A WHEP player made of a werift peer connection in the test process (many cheap clients, raw RTP counts). */
 export interface WeriftPlayer {
   /** HTTP status of the POST (201 when the session was made). */
@@ -83,17 +125,33 @@ export interface WeriftPlayer {
   body: string;
   /** The session resource (Location), absolute. */
   location: string | undefined;
-  /** RTP packets received so far, per kind. */
-  packets: { video: number; audio: number };
-  /** Payload types of the answer's m-lines (video, audio). */
-  answerCodecs: string[];
+  /** RTP packets received so far, per kind, and those the simulated loss dropped. */
+  packets: { video: number; audio: number; dropped: number };
+  /** The peer connection (werift's RTCPeerConnection). */
+  pc: import('werift').RTCPeerConnection;
   connected(): boolean;
+  /** Sends a picture loss indication (RTCP PLI) for the server's video. */
+  pictureLost(): Promise<void>;
+  /** Sends a datagram from the player's own ICE socket to the server's (the address the server verified). */
+  sendFromPeer(data: Buffer): Promise<void>;
   /** DELETE the session (unless `deleteSession` is false) and close the peer connection. */
   close(deleteSession?: boolean): Promise<void>;
 }
 
+export interface WeriftPlayerOptions {
+  /** Drop this share (0..100) of the SRTP/SRTCP datagrams received, so the player NACKs. */
+  lossPercent?: number;
+}
+
+/** The parts of werift's ICE agent the helpers use (not in its typings). */
+interface WeriftIceAgent {
+  protocols: { datagramReceived?: (data: Buffer, addr: [string, number]) => void }[];
+  nominated?: { protocol: { sendData(data: Buffer, addr: [string, number]): Promise<void> }; remoteAddr: [string, number] };
+  stunServer?: unknown;
+}
+
 /** Plays a WHEP url with werift: recvonly H.264 (packetization mode 1) + Opus, host candidates on 127.0.0.1. */
-export async function playWithWerift(url: string): Promise<WeriftPlayer> {
+export async function playWithWerift(url: string, options: WeriftPlayerOptions = {}): Promise<WeriftPlayer> {
   const { RTCPeerConnection, RTCRtpCodecParameters } = await import('werift');
   const h264 = (profileLevelId: string, payloadType: number) =>
     new RTCRtpCodecParameters({
@@ -104,6 +162,8 @@ export async function playWithWerift(url: string): Promise<WeriftPlayer> {
       parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profileLevelId}`,
     });
   const pc = new RTCPeerConnection({
+    // One transport from the start: werift leaves the sockets of a transport dropped by BUNDLE open after close().
+    bundlePolicy: 'max-bundle',
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
     iceServers: [],
@@ -112,9 +172,12 @@ export async function playWithWerift(url: string): Promise<WeriftPlayer> {
       audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })],
     },
   });
-  const packets = { video: 0, audio: 0 };
-  pc.addTransceiver('video', { direction: 'recvonly' });
+  const packets = { video: 0, audio: 0, dropped: 0 };
+  const video = pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
+  const agent = () => pc.iceTransports[0].connection as unknown as WeriftIceAgent;
+  // No STUN: werift would ask stun.l.google.com otherwise (and wait for it when UDP out is blocked).
+  agent().stunServer = undefined;
   pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => (track.kind === 'video' ? packets.video++ : packets.audio++)));
   await pc.setLocalDescription(await pc.createOffer());
   if (pc.iceGatheringState !== 'complete') {
@@ -126,24 +189,43 @@ export async function playWithWerift(url: string): Promise<WeriftPlayer> {
       });
     });
   }
+  const loss = (options.lossPercent ?? 0) / 100;
+  if (loss > 0) {
+    for (const protocol of agent().protocols) {
+      const receive = protocol.datagramReceived?.bind(protocol);
+      if (!receive) continue;
+      protocol.datagramReceived = (data, addr) => {
+        // RTP/RTCP (first byte 128..191) is dropped at random; STUN and DTLS always pass.
+        if (data[0] >= 128 && data[0] <= 191 && Math.random() < loss) {
+          packets.dropped++;
+          return;
+        }
+        receive(data, addr);
+      };
+    }
+  }
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
   const body = await response.text();
   const header = response.headers.get('location');
   const location = header ? new URL(header, url).href : undefined;
-  let answerCodecs: string[] = [];
-  if (response.status === 201) {
-    await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    answerCodecs = body.split(/\r\n/).filter((l) => l.startsWith('a=rtpmap:')).map((l) => l.slice('a=rtpmap:'.length));
-  } else {
-    await pc.close();
-  }
+  if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
+  else await pc.close();
   return {
     status: response.status,
     body,
     location,
     packets,
-    answerCodecs,
+    pc,
     connected: () => pc.connectionState === 'connected',
+    pictureLost: async () => {
+      const ssrc = video.receiver.track.ssrc ?? Number(/a=ssrc:(\d+)/.exec(body)?.[1]);
+      await video.receiver.sendRtcpPLI(ssrc);
+    },
+    sendFromPeer: async (data) => {
+      const pair = agent().nominated;
+      if (!pair) throw new Error('no selected candidate pair');
+      await pair.protocol.sendData(data, pair.remoteAddr);
+    },
     close: async (deleteSession = true) => {
       if (deleteSession && location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
       await pc.close();

@@ -12,27 +12,9 @@ import {
   startTestServer,
   TestServer,
   waitFor,
+  WebrtcPageStats,
   WeriftPlayer,
 } from '@m7s/test-kit';
-
-interface PageStats {
-  state: string;
-  error: string | null;
-  video: { packets: number; framesDecoded?: number } | null;
-  audio: { packets: number } | null;
-}
-
-declare global {
-  interface Window {
-    m7s: {
-      play(path: string, query?: string): Promise<void>;
-      stop(): Promise<void>;
-      restartIce(): Promise<void>;
-      stats(): Promise<PageStats>;
-      etag: string | null;
-    };
-  }
-}
 
 interface SessionInfo {
   id: string;
@@ -80,11 +62,11 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
     await page.waitForFunction(() => typeof window.m7s === 'object');
     return page;
   }
-  const stats = (page: Page): Promise<PageStats> => page.evaluate(() => window.m7s.stats());
+  const stats = (page: Page): Promise<WebrtcPageStats> => page.evaluate(() => window.m7s.stats());
   const decoded = async (page: Page): Promise<number> => (await stats(page)).video?.framesDecoded ?? 0;
 
   it.each([
-    ['a body that is not application/sdp', 'play', 'v=0', 'application/json', 415, /Content-Type must be application\/sdp/],
+    ['a body that is not application/sdp', 'play', 'v=0', 'text/plain', 415, /Content-Type must be application\/sdp/],
     ['malformed SDP', 'play', 'hello, world', 'application/sdp', 400, /malformed offer/],
     ['an offer without any m-line', 'push', offer([]), 'application/sdp', 400, /no m-line/],
     ['an offer without audio or video (data channel only)', 'play', offer(['m=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', 'a=sctp-port:5000']), 'application/sdp', 422, /no audio or video/],
@@ -171,6 +153,28 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
     }
   });
 
+  it("answers a player's NACKs from the send history and its PLI from the GOP cache (an RTMP publisher cannot be asked)", async () => {
+    const player = await playWithWerift(server.whepUrl(PATH), { lossPercent: 5 });
+    try {
+      expect(player.status).toBe(201);
+      await waitFor(() => player.packets.video > 300, 'video through 5% loss', 30_000);
+      const session = async () => (await sessions()).find((s) => s.kind === 'play')!;
+      await waitFor(async () => (await session()).counters.nackReceived > 0, 'NACKs from the player', 20_000);
+      // A key frame sent in the last keyFrameInterval makes a PLI moot: ask until one is answered.
+      const answered = await waitFor(async () => {
+        await player.pictureLost();
+        const s = await session();
+        return s.counters.gopResends > 0 ? s : undefined;
+      }, 'a PLI answered from the GOP cache', 20_000, 200);
+      expect(answered.counters.pliReceived).toBeGreaterThanOrEqual(1);
+      expect(answered.counters.keyFrameRequests).toBe(0);
+      const after = player.packets.video;
+      await waitFor(() => player.packets.video > after + 100, 'playback after the resent GOP', 20_000);
+    } finally {
+      await player.close();
+    }
+  });
+
   it('restarts ICE by PATCH (Chromium): new ETag, playback goes on', async () => {
     const page = await openPage();
     try {
@@ -250,6 +254,9 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
       } finally {
         socket.close();
       }
+      // The same from the werift player's own (verified) address: werift's DTLS/SRTP layers must drop it.
+      const fromPeer = garbage.filter((d) => d[0] >= 20);
+      for (const datagram of fromPeer) await player.sendFromPeer(datagram);
       await waitFor(async () => (await decoded(page)) > chromiumBefore + 50, 'Chromium to keep decoding', 30_000);
       await waitFor(() => player.packets.video > weriftBefore + 200, 'werift to keep receiving', 30_000);
       const list = await sessions();
@@ -274,7 +281,7 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
       await waitFor(async () => (await decoded(page)) > 0, 'a Chromium cycle to decode', 30_000, 20);
       if (remove) await page.evaluate(() => window.m7s.stop());
       // Without DELETE: the browser closes its peer connection only (DTLS close_notify, then silence).
-      else await page.evaluate(() => (window.m7s as unknown as { pc: RTCPeerConnection | null }).pc?.close());
+      else await page.evaluate(() => window.m7s.pc?.close());
     };
     const weriftCycle = async (remove: boolean) => {
       const player = await playWithWerift(server.whepUrl(PATH));

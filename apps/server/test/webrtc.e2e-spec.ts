@@ -1,27 +1,6 @@
 /// <reference lib="dom" />
 import type { Browser, Page } from 'playwright-core';
-import { ApiClient, killAllTracked, launchChromium, loginApi, probeStreams, publishTestPattern, startTestServer, TestServer, waitFor } from '@m7s/test-kit';
-
-/** What the page's m7s.stats() returns (libs/webrtc/page/index.html). */
-interface PageStats {
-  state: string;
-  error: string | null;
-  video: { codec: string | null; packets: number; framesDecoded?: number; keyFramesDecoded?: number; framesEncoded?: number; frameWidth?: number } | null;
-  audio: { codec: string | null; packets: number } | null;
-}
-
-interface M7sPage {
-  play(path: string, query?: string): Promise<void>;
-  publish(path: string, query?: string, options?: { codec: string }): Promise<void>;
-  stop(): Promise<void>;
-  stats(): Promise<PageStats>;
-}
-
-declare global {
-  interface Window {
-    m7s: M7sPage;
-  }
-}
+import { ApiClient, killAllTracked, launchChromium, loginApi, playWithWerift, probeStreams, publishTestPattern, startTestServer, TestServer, waitFor, WebrtcPageStats } from '@m7s/test-kit';
 
 const FPS = 25;
 /** A long GOP (10 s): playback that waited for the next key frame instead of starting from the GOP cache shows. */
@@ -51,8 +30,8 @@ describe('WebRTC in headless Chromium: WHIP publish and WHEP play through the pa
     return page;
   }
 
-  const stats = (page: Page): Promise<PageStats> => page.evaluate(() => window.m7s.stats());
-  const sessions = async () => (await admin.get('/api/webrtc/sessions')).body as { total: number; list: { kind: string; state: string; streamPath: string; video: string | null; audio: string | null; selectedCandidatePair: string | null; counters: Record<string, number> }[] };
+  const stats = (page: Page): Promise<WebrtcPageStats> => page.evaluate(() => window.m7s.stats());
+  const sessions = async () => (await admin.get('/api/webrtc/sessions')).body as { total: number; list: { kind: string; state: string; streamPath: string; video: string | null; audio: string | null; selectedCandidatePair: string | null; counters: Record<string, number>; rembBps: number; twccBps: number }[] };
 
   it('serves the page (one HTML file with its script)', async () => {
     const response = await fetch(`${server.httpUrl}/webrtc/`);
@@ -122,6 +101,27 @@ describe('WebRTC in headless Chromium: WHIP publish and WHEP play through the pa
       }
     });
 
+    it("a player's PLI reaches the browser publishing over WHIP (PLI from the server), which sends a key frame", async () => {
+      const player = await playWithWerift(server.whepUrl(path));
+      try {
+        expect(player.status).toBe(201);
+        await waitFor(() => player.packets.video > 20, 'the werift player to receive the WHIP stream', 20_000);
+        const pushBefore = (await sessions()).list.find((s) => s.kind === 'push')!.counters.pliSent;
+        const keyFramesBefore = (await stats(page)).video?.keyFramesEncoded ?? 0;
+        await waitFor(async () => {
+          await player.pictureLost();
+          const list = (await sessions()).list;
+          const push = list.find((s) => s.kind === 'push')!;
+          const play = list.find((s) => s.kind === 'play')!;
+          return play.counters.keyFrameRequests > 0 && push.counters.pliSent > pushBefore;
+        }, 'the PLI to reach the publisher', 20_000, 300);
+        await waitFor(async () => ((await stats(page)).video?.keyFramesEncoded ?? 0) > keyFramesBefore, 'a new key frame from the browser', 20_000);
+        expect((await sessions()).list.find((s) => s.kind === 'play')!.counters.gopResends).toBe(0);
+      } finally {
+        await player.close();
+      }
+    });
+
     it('stopping the page ends the session and the publisher', async () => {
       await page.evaluate(() => window.m7s.stop());
       await waitFor(() => !server.registry.get(path)?.publisher, 'the WHIP publisher to go');
@@ -176,6 +176,8 @@ describe('WebRTC in headless Chromium: WHIP publish and WHEP play through the pa
       const play = list.list.find((s) => s.kind === 'play' && s.streamPath === path);
       expect(play).toMatchObject({ state: 'connected', video: expect.stringMatching(/^H264\/90000 profile-level-id=42e01f/) });
       expect(play!.selectedCandidatePair).toMatch(/127\.0\.0\.1/);
+      // Chromium sends transport-wide congestion feedback (the answer keeps transport-cc): werift's estimate is read.
+      await waitFor(async () => (await sessions()).list.find((s) => s.kind === 'play' && s.streamPath === path)!.twccBps > 0, 'a TWCC bandwidth estimate', 20_000);
     });
 
     // [needs the transcode helper] The stream's AAC reaches the browser as Opus.

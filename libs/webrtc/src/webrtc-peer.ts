@@ -58,6 +58,15 @@ export function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void
   });
 }
 
+/**
+ * werift's ICE agent asks stun.l.google.com for a server-reflexive candidate when it is given no STUN server
+ * (and waits up to 5 s for it): a server uses only the STUN/TURN servers its config names. Call it once the
+ * transports exist (after the offer is applied), before gathering.
+ */
+export function withoutDefaultStun(pc: RTCPeerConnection): void {
+  for (const transport of pc.iceTransports) (transport.connection as unknown as { stunServer?: unknown }).stunServer = undefined;
+}
+
 /** What the ICE guard let through and dropped on a peer's sockets. */
 export interface IceGuardStats {
   dropped: number;

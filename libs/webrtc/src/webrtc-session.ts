@@ -5,7 +5,7 @@ import { sdpAttribute, parseSdp } from '@m7s/media';
 import type { StreamRegistry } from '@m7s/core';
 import { AddressMapping, buildSdpFrag, isMdnsCandidate, mappedCandidates, offerSdp, offerWithIceCredentials, SdpFrag, WebrtcOffer, withMappedCandidates } from './protocol';
 import type { WebrtcConfig } from './webrtc.config';
-import { createPeer, gathered, guardIce, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
+import { createPeer, gathered, guardIce, withoutDefaultStun, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
 import { WebrtcRefusal } from './webrtc-refusal';
 
 export type WebrtcSessionKind = 'push' | 'play';
@@ -130,6 +130,7 @@ export abstract class WebrtcSession {
       throw new WebrtcRefusal(400, `the offer cannot be applied: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.afterOffer(pc, offer);
+    if (this.ctx.peer.iceServers.length === 0) withoutDefaultStun(pc);
     await this.gather(async () => {
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc, this.ctx.settings.gatherTimeout);
@@ -183,6 +184,10 @@ export abstract class WebrtcSession {
       throw new WebrtcRefusal(422, `ICE restart failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     guardIce(pc, this.guard);
+    // werift starts ICE checks only while DTLS is not connected (peerConnection.connect); after a restart it is.
+    for (const transport of pc.iceTransports) {
+      if (!transport.getSelectedCandidatePair()) transport.start().catch((error: unknown) => this.logger.warn({ msg: 'ICE restart checks failed', sessionId: this.id, error: String(error) }));
+    }
     this.offer = restarted;
     this.etag = newEtag();
     const local = parseSdp(pc.localDescription!.sdp);
