@@ -1,9 +1,13 @@
 /// <reference lib="dom" />
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { signedQuery } from '@m7s/auth';
 import {
   ApiClient,
+  freePort,
   killAllTracked,
   launchChromium,
   loginApi,
@@ -83,10 +87,54 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
   });
 
+  it("answers 201 or a 4xx, never 5xx, to 150 mutations of Chromium's offer; the server keeps serving", async () => {
+    const lines = readFileSync(join(__dirname, '../../../libs/webrtc/src/protocol/fixtures/chromium-whep-offer.sdp'), 'utf8').split('\r\n');
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 150; i++) {
+      const mutated = [...lines];
+      for (let edit = 0; edit <= random(3); edit++) {
+        const at = random(mutated.length);
+        switch (random(4)) {
+          case 0:
+            mutated.splice(at, 1);
+            break;
+          case 1:
+            mutated.splice(at, 0, mutated[random(mutated.length)]);
+            break;
+          case 2:
+            mutated[at] = mutated[at].replace(/:.*$/, `:${randomBytes(1 + random(12)).toString('latin1').replace(/[\r\n]/g, '')}`);
+            break;
+          default:
+            mutated[at] = mutated[at].slice(0, random(mutated[at].length + 1));
+        }
+      }
+      const response = await post(server.whepUrl(PATH), mutated.join('\r\n'));
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      expect({ status: response.status, text: response.status >= 500 ? await response.text() : '' }).toEqual({ status: expect.any(Number), text: '' });
+      if (response.status === 201) await fetch(new URL(response.headers.get('location')!, server.httpUrl), { method: 'DELETE' });
+      else await response.text();
+    }
+    expect([...statuses.keys()].every((code) => code === 201 || (code >= 400 && code < 500))).toBe(true);
+    expect(await sessions()).toEqual([]);
+    const player = await playWithWerift(server.whepUrl(PATH));
+    try {
+      await waitFor(() => player.packets.video > 10, 'a player after the mutated offers', 20_000);
+    } finally {
+      await player.close();
+    }
+  });
+
   it('refuses a bad stream path and a WHIP publish to a busy path', async () => {
     const bad = await post(`${server.httpUrl}/webrtc/play/a/..%2F..%2Fb`, offer(['m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=recvonly', 'a=rtpmap:96 VP8/90000']));
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/BAD_STREAM_PATH/);
+    const undecodable = await post(`${server.httpUrl}/webrtc/play/live/%E0%A4%A`, offer(['m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=recvonly', 'a=rtpmap:96 VP8/90000']));
+    expect(undecodable.status).toBe(400);
     const busy = await post(server.whipUrl(PATH), offer(['m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=sendonly', 'a=rtpmap:96 VP8/90000']));
     expect(busy.status).toBe(409);
     expect(await busy.text()).toMatch(/STREAM_BUSY/);
@@ -107,6 +155,22 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
       await player.close();
     }
     expect((await sessions()).length).toBe(0);
+  });
+
+  it('lists sessions in the admin API (signed in) and ends one from there', async () => {
+    const player = await playWithWerift(server.whepUrl(PATH));
+    try {
+      expect(player.status).toBe(201);
+      expect((await fetch(`${server.httpUrl}/api/webrtc/sessions`)).status).toBe(401);
+      const [session] = await sessions();
+      expect(session).toMatchObject({ kind: 'play', streamPath: PATH, state: expect.stringMatching(/connecting|connected/) });
+      expect(player.location).toBe(`${server.httpUrl}/webrtc/session/${session.id}`);
+      expect((await admin.request('DELETE', `/api/webrtc/sessions/${session.id}`)).status).toBe(200);
+      expect((await admin.request('DELETE', `/api/webrtc/sessions/${session.id}`)).status).toBe(404);
+      expect(await sessions()).toEqual([]);
+    } finally {
+      await player.close(false);
+    }
   });
 
   it('answers CORS preflights and names the configured ICE servers in Link headers (RFC 9725)', async () => {
@@ -150,6 +214,38 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
       await waitFor(async () => (await sessions()).length === 0, 'the session to go');
     } finally {
       await player.close(false);
+    }
+  });
+
+  it('with ICE over TCP, a port range, a public address and signed plays: the answer has passive TCP candidates, the mapped address beside each host candidate, ports in the range', async () => {
+    const low = await freePort();
+    const other = await startTestServer({ webrtc: { iceUseTcp: true, icePortRange: `${low}-${low + 60}`, publicAddresses: ['203.0.113.7'], subscribe: { key: 'play-key' } } });
+    try {
+      publishTestPattern({ url: other.rtmpUrl('live/nat'), fps: 25, gop: 25 });
+      await waitFor(() => other.registry.get('live/nat')?.isReady, 'the stream', 20_000);
+      const unsigned = await playWithWerift(other.whepUrl('live/nat'));
+      expect(unsigned.status).toBe(403);
+      expect(unsigned.body).toMatch(/UNAUTHORIZED/);
+      const player = await playWithWerift(`${other.whepUrl('live/nat')}?${signedQuery('play-key', 'live/nat', Math.floor(Date.now() / 1000) + 60)}`);
+      try {
+        expect(player.status).toBe(201);
+        // (werift also lists an active TCP candidate, port 9: it connects out, nothing to map.)
+        const candidates = [...player.body.matchAll(/a=candidate:\S+ 1 (udp|tcp) \d+ (\S+) (\d+) typ host(?: tcptype (\w+))?/g)]
+          .filter((m) => m[4] !== 'active')
+          .map((m) => ({ transport: m[1], address: m[2], port: Number(m[3]) }));
+        const hosts = candidates.filter((c) => c.address !== '203.0.113.7');
+        expect(hosts.some((c) => c.transport === 'tcp')).toBe(true);
+        for (const c of hosts) {
+          expect(c.port).toBeGreaterThanOrEqual(low);
+          expect(c.port).toBeLessThanOrEqual(low + 60);
+          expect(candidates).toContainEqual({ transport: c.transport, address: '203.0.113.7', port: c.port });
+        }
+        await waitFor(() => player.packets.video > 20, 'video', 20_000);
+      } finally {
+        await player.close();
+      }
+    } finally {
+      await other.close();
     }
   });
 
@@ -236,7 +332,10 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
         ...Array.from({ length: 50 }, () => randomBytes(1 + Math.floor(Math.random() * 1200))),
         await forgedBindingRequest(ufrag),
         Buffer.concat([Buffer.from([0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40]), randomBytes(64)]), // DTLS handshake record
-        Buffer.from([0x15, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0]), // DTLS close_notify alert
+        Buffer.from([0x15, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 40]), // DTLS fatal alert
+        Buffer.from([0x15, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 7, 0, 2, 1, 0]), // DTLS close_notify without encryption
+        // Records of every other content type of the DTLS range (werift reads an unknown one as a close).
+        ...Array.from({ length: 40 }, (_, i) => Buffer.concat([Buffer.from([24 + i, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 8, 0, 0x10]), randomBytes(16)])),
         Buffer.concat([Buffer.from([0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 0x20]), randomBytes(32)]), // DTLS application data
         Buffer.concat([Buffer.from([0x80, 0x66, 0x12, 0x34, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef]), randomBytes(200)]), // RTP
         Buffer.concat([Buffer.from([0x80, 0xc8, 0, 6, 0xde, 0xad, 0xbe, 0xef]), randomBytes(40)]), // RTCP SR

@@ -129,6 +129,25 @@ describe('WebRTC in headless Chromium: WHIP publish and WHEP play through the pa
     });
   });
 
+  it.each(['vp8', 'vp9', 'av1'])('passes %s published over WHIP through to a WHEP player', async (codec) => {
+    const path = `live/whip-${codec}`;
+    const publisher = await openPage();
+    const viewer = await openPage();
+    try {
+      await publisher.evaluate(([p, c]) => window.m7s.publish(p, '', { codec: c }), [path, codec]);
+      await waitFor(() => server.registry.get(path)?.isReady, `the ${codec} stream to have a key frame`, 30_000);
+      expect(server.registry.get(path)!.publisher!.tracks.video?.codec).toBe(codec);
+      await viewer.evaluate((p) => window.m7s.play(p), path);
+      await waitFor(async () => ((await stats(viewer)).video?.framesDecoded ?? 0) > 25, `${codec} frames decoded`, 30_000);
+      expect((await stats(viewer)).video?.codec?.toLowerCase()).toMatch(new RegExp(`^video/${codec}`));
+    } finally {
+      await viewer.evaluate(() => window.m7s.stop());
+      await publisher.evaluate(() => window.m7s.stop());
+      await viewer.close();
+      await publisher.close();
+    }
+  });
+
   describe('ffmpeg publishes H.264 + AAC over RTMP; Chromium plays it over WHEP', () => {
     const path = 'live/rtmp-to-whep';
     let page: Page;

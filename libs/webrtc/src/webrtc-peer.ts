@@ -72,10 +72,14 @@ export interface IceGuardStats {
   dropped: number;
 }
 
-/** The parts of werift's ICE agent (packages/ice Connection) the guard reads; not in its public typings. */
-interface IceAgent {
+/** The credentials of werift's ICE agent (packages/ice Connection) the guard checks against. */
+export interface IceCredentials {
   localPassword: string;
+  /** Passwords of this agent's earlier ICE generations, by ufrag (checks of an ICE restart in flight). */
   userHistory: Record<string, string>;
+}
+
+interface IceAgent extends IceCredentials {
   protocols: IceProtocol[];
 }
 
@@ -94,17 +98,74 @@ function isStun(data: Buffer): boolean {
   return data.length >= 20 && data[0] < 4 && data.readUInt32BE(4) === MAGIC_COOKIE;
 }
 
+/** RFC 7983 demultiplexing: 20..63 is DTLS. */
+function isDtls(data: Buffer): boolean {
+  return data[0] >= 20 && data[0] <= 63;
+}
+
+const DTLS_HEADER = 13;
+const DTLS_CHANGE_CIPHER_SPEC = 20;
+const DTLS_ALERT = 21;
+const DTLS_HANDSHAKE = 22;
+const DTLS_APPLICATION_DATA = 23;
+
 /**
- * Hardens the sockets werift opened for a peer: a STUN request must carry our credentials (a MESSAGE-INTEGRITY
- * made with this session's ICE password), else it is dropped before werift sees it (werift answers any
- * binding request and would learn a peer-reflexive candidate or switch roles on a forged one); DTLS, RTP and
- * RTCP are taken only from an address that sent such a request. Garbage from elsewhere costs a lookup.
- * Call it after gathering (the sockets exist) and before the answer goes out.
+ * DTLS records werift can take: it reads any content type it does not know, and a plaintext alert (which
+ * needs no key), as the peer closing, and closes the transport. So only handshake, change-cipher-spec,
+ * application data and encrypted alerts (epoch > 0, longer than a bare level + description) pass.
+ */
+function dtlsRecordsUsable(data: Buffer): boolean {
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < DTLS_HEADER) return false;
+    const type = data[at];
+    const epoch = data.readUInt16BE(at + 3);
+    const length = data.readUInt16BE(at + 11);
+    if (type === DTLS_ALERT ? epoch === 0 || length <= 2 : type !== DTLS_CHANGE_CIPHER_SPEC && type !== DTLS_HANDSHAKE && type !== DTLS_APPLICATION_DATA) return false;
+    at += DTLS_HEADER + length;
+  }
+  return true;
+}
+
+/**
+ * What a peer's ICE sockets take: a STUN binding request only with this session's credentials (a
+ * MESSAGE-INTEGRITY made with its ICE password); its source address is then verified, and only verified
+ * addresses may send DTLS (records werift survives), RTP and RTCP. STUN responses pass (werift matches them to
+ * its own transactions and checks their integrity).
+ */
+export class IceGuard {
+  private readonly verified = new Set<string>();
+
+  constructor(private readonly credentials: IceCredentials) {}
+
+  accepts(data: Buffer, addr: readonly [string, number]): boolean {
+    const key = `${addr[0]}|${addr[1]}`;
+    if (!isStun(data)) return this.verified.has(key) && (!isDtls(data) || dtlsRecordsUsable(data));
+    const type = data.readUInt16BE(0);
+    const messageClass = ((type >> 4) & 1) | ((type >> 7) & 2);
+    if (messageClass !== STUN_REQUEST) return true;
+    if ((type & 0x3eef) !== STUN_BINDING) return false;
+    const passwords = new Set([this.credentials.localPassword, ...Object.values(this.credentials.userHistory ?? {})]);
+    for (const password of passwords) {
+      if (password && parseMessage(data, Buffer.from(password, 'utf8'))) {
+        this.verified.add(key);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * Hardens the sockets werift opened for a peer with an IceGuard: werift answers any binding request and
+ * would learn a peer-reflexive candidate, or switch ICE roles, on a forged one; and it hands any other
+ * datagram to DTLS/SRTP. Garbage from elsewhere now costs a lookup. Call it after gathering (the sockets
+ * exist) and before the answer goes out; again after an ICE restart (new sockets are guarded, old ones kept).
  */
 export function guardIce(pc: RTCPeerConnection, stats: IceGuardStats): void {
-  const verified = new Set<string>();
   for (const transport of pc.iceTransports) {
     const agent = transport.connection as unknown as IceAgent;
+    const guard = new IceGuard(agent);
     for (const protocol of agent.protocols) {
       if (protocol.m7sGuarded) continue;
       const method = protocol.datagramReceived ? 'datagramReceived' : protocol.handleFrame ? 'handleFrame' : undefined;
@@ -112,7 +173,7 @@ export function guardIce(pc: RTCPeerConnection, stats: IceGuardStats): void {
       const original = protocol[method]!.bind(protocol);
       protocol[method] = (data: Buffer, addr: [string, number]) => {
         try {
-          if (accepted(agent, verified, data, addr)) return original(data, addr);
+          if (guard.accepts(data, addr)) return original(data, addr);
         } catch {
           // a throw here must not reach the socket's event handler
         }
@@ -121,24 +182,6 @@ export function guardIce(pc: RTCPeerConnection, stats: IceGuardStats): void {
       protocol.m7sGuarded = true;
     }
   }
-}
-
-function accepted(agent: IceAgent, verified: Set<string>, data: Buffer, addr: [string, number]): boolean {
-  const key = `${addr[0]}|${addr[1]}`;
-  if (!isStun(data)) return verified.has(key);
-  const type = data.readUInt16BE(0);
-  const messageClass = ((type >> 4) & 1) | ((type >> 7) & 2);
-  // Responses are matched to werift's own transactions, which check their integrity.
-  if (messageClass !== STUN_REQUEST) return true;
-  if ((type & 0x3eef) !== STUN_BINDING) return false;
-  const passwords = new Set([agent.localPassword, ...Object.values(agent.userHistory ?? {})]);
-  for (const password of passwords) {
-    if (password && parseMessage(data, Buffer.from(password, 'utf8'))) {
-      verified.add(key);
-      return true;
-    }
-  }
-  return false;
 }
 
 /** The selected candidate pair, as `udp 127.0.0.1:9000 <-> 127.0.0.1:53211`, or undefined before one is. */

@@ -215,6 +215,12 @@ export abstract class WebrtcSession {
         this.state = 'connected';
         if (this.connectedAt === undefined) {
           this.connectedAt = Date.now();
+          // werift's connection state stays 'connected' when DTLS closes (the peer's close_notify): media stops there.
+          for (const transport of new Set(this.pc?.dtlsTransports ?? [])) {
+            transport.onStateChange.subscribe((dtls) => {
+              if (dtls === 'closed' || dtls === 'failed') this.close(`DTLS ${dtls} by the peer`);
+            });
+          }
           this.logger.log({ msg: 'WebRTC connected', sessionId: this.id, kind: this.kind, streamPath: this.streamPath, pair: this.pc && selectedPair(this.pc) });
           this.connected();
         }

@@ -114,7 +114,12 @@ export class WebrtcController {
     try {
       if (mediaType(req) !== SDP) throw new WebrtcRefusal(415, `Content-Type must be ${SDP}`);
       const url = new URL(req.originalUrl, 'http://localhost');
-      const streamPath = decodeURIComponent(url.pathname.slice(prefix.length));
+      let streamPath: string;
+      try {
+        streamPath = decodeURIComponent(url.pathname.slice(prefix.length));
+      } catch {
+        throw new WebrtcRefusal(400, 'the stream path is not valid percent-encoding');
+      }
       const body = await readBody(req, this.sessions.settings.maxSdpSize);
       const socket = req.socket;
       const { session, sdp } = await run({ streamPath, query: url.searchParams, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, body });

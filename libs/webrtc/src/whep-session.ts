@@ -8,6 +8,8 @@ import { SessionContext, WebrtcSession } from './webrtc-session';
 import type { KeyFrameSource } from './whip-session';
 import { WebrtcRefusal } from './webrtc-refusal';
 
+const RTCP_RTPFB = 205;
+const RTPFB_TWCC = 15;
 const RTCP_PSFB = 206;
 const PSFB_PLI = 1;
 const PSFB_FIR = 4;
@@ -177,7 +179,8 @@ export class WhepSession extends WebrtcSession {
     const mtu = this.ctx.settings.mtu;
     const payloads = frame.cached(`webrtc-rtp:${mtu}`, (f): RtpPayload[] => rtpPayloadsOfFrame(f.config, f.data, f.keyFrame, mtu));
     const timestamp = (out.timestampBase + Math.round(((frame.pts + out.shiftMs) * out.format.clockRate) / 1000)) >>> 0;
-    out.lastPts = frame.pts + out.shiftMs;
+    // The latest presentation time sent (B-frames come out of order).
+    out.lastPts = Math.max(out.lastPts ?? -Infinity, frame.pts + out.shiftMs);
     if (frame.kind === 'video' && frame.keyFrame) this.lastKeyFrameAt = Date.now();
     const sink = this.sink;
     for (const p of payloads) {
@@ -204,9 +207,11 @@ export class WhepSession extends WebrtcSession {
   }
 
   private onRtcp(packet: RtcpPacket): void {
-    if (this.closed || packet.type !== RTCP_PSFB) return;
-    const feedback = (packet as { feedback?: { count?: number; mediaSsrc?: number; fir?: { ssrc: number }[] } }).feedback;
+    if (this.closed) return;
     const video = this.outgoing.find((o) => o.kind === 'video');
+    if (packet.type === RTCP_RTPFB) return this.transportFeedback(packet, video);
+    if (packet.type !== RTCP_PSFB) return;
+    const feedback = (packet as { feedback?: { count?: number; mediaSsrc?: number; fir?: { ssrc: number }[] } }).feedback;
     if (!feedback || !video) return;
     if (feedback.count === PSFB_PLI && feedback.mediaSsrc === video.sender.ssrc) {
       this.counters.pliReceived++;
@@ -214,6 +219,20 @@ export class WhepSession extends WebrtcSession {
     } else if (feedback.count === PSFB_FIR && (feedback.fir ?? []).some((f) => f.ssrc === video.sender.ssrc)) {
       this.counters.firReceived++;
       this.pictureLost();
+    }
+  }
+
+  /**
+   * Transport-wide congestion feedback covers every sender of the transport, but werift gives it to the one
+   * sender whose SSRC it names (Chromium alternates): the video sender's estimator gets all of it.
+   */
+  private transportFeedback(packet: RtcpPacket, video: Outgoing | undefined): void {
+    const feedback = (packet as { feedback?: { count?: number; mediaSourceSsrc?: number } }).feedback;
+    if (!video || feedback?.count !== RTPFB_TWCC || feedback.mediaSourceSsrc === video.sender.ssrc) return;
+    try {
+      video.sender.senderBWE.receiveTWCC(feedback as Parameters<RTCRtpSender['senderBWE']['receiveTWCC']>[0]);
+    } catch {
+      // a feedback the estimator cannot place is ignored
     }
   }
 
@@ -246,9 +265,13 @@ export class WhepSession extends WebrtcSession {
   }
 
   protected override congestion(): { rembBps: number; twccBps: number } {
-    const video = this.outgoing.find((o) => o.kind === 'video') ?? this.outgoing[0];
-    if (!video) return { rembBps: 0, twccBps: 0 };
-    return { rembBps: Number(video.sender.receiverEstimatedMaxBitrate), twccBps: Math.round(video.sender.senderBWE.availableBitrate) };
+    let rembBps = 0;
+    let twccBps = 0;
+    for (const o of this.outgoing) {
+      rembBps = Math.max(rembBps, Number(o.sender.receiverEstimatedMaxBitrate));
+      twccBps = Math.max(twccBps, Math.round(o.sender.senderBWE.availableBitrate));
+    }
+    return { rembBps, twccBps };
   }
 
   protected formatOf(kind: 'video' | 'audio'): string | null {
