@@ -401,6 +401,8 @@ describe('WebRTC robustness: bad offers, the session resource, ICE restart, garb
     await page.close();
     await waitFor(async () => (await sessions()).length === 0, 'every WebRTC session to be gone', 60_000, 250);
     await waitFor(() => [...(server.registry.get(PATH)?.subscribers ?? [])].every((s) => s.info.protocol !== 'webrtc'), 'no WebRTC player on the stream', 10_000);
+    // The players' Opus came from one AAC->Opus transcoder: gone with the last player.
+    await waitFor(() => server.registry.get(PATH)?.derivedAudio.size === 0, 'no audio transcoder left', 10_000);
     const after = await waitFor(() => (handles() <= baseline ? handles() : undefined), `the handle count to return to ${baseline}`, 60_000, 250).catch(() => handles());
     expect({ handles: after }).toEqual({ handles: expect.any(Number) });
     expect(after).toBeLessThanOrEqual(baseline);
