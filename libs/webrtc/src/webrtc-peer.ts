@@ -67,6 +67,22 @@ export function withoutDefaultStun(pc: RTCPeerConnection): void {
   for (const transport of pc.iceTransports) (transport.connection as unknown as { stunServer?: unknown }).stunServer = undefined;
 }
 
+/**
+ * Where the peer's sockets look for a free port: werift tries binds from the low end of its range up, so each
+ * session is pointed just past the ports the previous one took (set before gathering).
+ */
+export function setPortRange(pc: RTCPeerConnection, range: [number, number]): void {
+  for (const transport of pc.iceTransports) {
+    const agent = transport.connection as unknown as { options: { portRange?: [number, number] } };
+    agent.options.portRange = range;
+  }
+}
+
+/** The ports of the peer's host candidates. */
+export function hostPorts(pc: RTCPeerConnection): number[] {
+  return pc.iceTransports.flatMap((t) => (t.connection as unknown as { localCandidates: { type: string; port: number }[] }).localCandidates.filter((c) => c.type === 'host' && c.port > 9).map((c) => c.port));
+}
+
 /** What the ICE guard let through and dropped on a peer's sockets. */
 export interface IceGuardStats {
   dropped: number;

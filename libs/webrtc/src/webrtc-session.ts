@@ -5,7 +5,7 @@ import { sdpAttribute, parseSdp } from '@m7s/media';
 import type { StreamRegistry } from '@m7s/core';
 import { AddressMapping, buildSdpFrag, isMdnsCandidate, mappedCandidates, offerSdp, offerWithIceCredentials, SdpFrag, WebrtcOffer, withMappedCandidates } from './protocol';
 import type { WebrtcConfig } from './webrtc.config';
-import { createPeer, gathered, guardIce, withoutDefaultStun, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
+import { createPeer, gathered, guardIce, hostPorts, setPortRange, withoutDefaultStun, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
 import { WebrtcRefusal } from './webrtc-refusal';
 
 export type WebrtcSessionKind = 'push' | 'play';
@@ -64,8 +64,16 @@ function newEtag(): string {
   return `"${randomBytes(8).toString('hex')}"`;
 }
 
-/** One chain for the gathering step when a port range is set: werift looks for a free port by trying binds, which two sessions must not do at once. */
+/**
+ * Gathering when a port range is set: one session at a time (werift finds a free port by trying binds, which
+ * two sessions must not do at once), each starting just past the ports the previous one took.
+ */
 let gatherChain: Promise<unknown> = Promise.resolve();
+let nextPort = 0;
+/** Host ports the sessions of this process hold (released when they close). */
+const portsInUse = new Set<number>();
+/** A start leaving fewer free ports than this above it wraps to the bottom of the range. */
+const MIN_FREE_ABOVE_START = 16;
 
 /**
  * One WHIP or WHEP session: a werift peer connection answered once, its ICE/DTLS state watched (closed when
@@ -90,6 +98,8 @@ export abstract class WebrtcSession {
   private connectTimer: NodeJS.Timeout | undefined;
   private lostTimer: NodeJS.Timeout | undefined;
   private lastCounters = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0 };
+  /** Host ports of this session's sockets (port range bookkeeping). */
+  private readonly ports: number[] = [];
   /** Packets the peer sent (SRTP/SRTCP) at the last liveness check, and when that count last grew. */
   private seenPackets = -1;
   private seenPacketsAt = 0;
@@ -143,8 +153,28 @@ export abstract class WebrtcSession {
   }
 
   private gather(step: () => Promise<void>): Promise<void> {
-    if (!this.ctx.peer.portRange) return step();
-    const run = gatherChain.then(step);
+    const range = this.ctx.peer.portRange;
+    const pc = this.pc;
+    if (!range || !pc) return step();
+    const [min, max] = range;
+    const run = gatherChain.then(async () => {
+      let start = nextPort >= min && nextPort < max ? nextPort : min;
+      let taken = 0;
+      for (const port of portsInUse) if (port >= start) taken++;
+      if (max - start + 1 - taken < MIN_FREE_ABOVE_START) start = min;
+      setPortRange(pc, [start, max]);
+      try {
+        await step();
+      } finally {
+        setPortRange(pc, range);
+      }
+      const used = hostPorts(pc);
+      for (const port of this.closed ? [] : used) {
+        portsInUse.add(port);
+        this.ports.push(port);
+      }
+      nextPort = used.length > 0 ? Math.max(...used) + 1 : min;
+    });
     gatherChain = run.catch(() => undefined);
     return run;
   }
@@ -259,6 +289,7 @@ export abstract class WebrtcSession {
       pc.close().catch((error: unknown) => this.logger.warn({ msg: 'closing a peer connection failed', sessionId: this.id, error: String(error) }));
     }
     this.pc = undefined;
+    for (const port of this.ports) portsInUse.delete(port);
     this.logger.log({ msg: 'WebRTC session closed', sessionId: this.id, kind: this.kind, streamPath: this.streamPath, reason });
     this.onClosed?.(this);
   }
