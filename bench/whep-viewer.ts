@@ -50,6 +50,8 @@ const H264 = (profileLevelId: string, payloadType: number): RTCRtpCodecParameter
 async function connectViewer(url: string): Promise<void> {
   const pc = new RTCPeerConnection({
     iceAdditionalHostAddresses: ['127.0.0.1'],
+    // One transport for both tracks (otherwise werift leaks the sockets BUNDLE drops).
+    bundlePolicy: 'max-bundle',
     codecs: {
       video: [H264('640c1f', 102), H264('4d001f', 104), H264('42e01f', 106)],
       audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })],
@@ -59,6 +61,8 @@ async function connectViewer(url: string): Promise<void> {
   viewers.push(viewer);
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
+  // werift queries Google's STUN server by default; there is no internet here and gathering would wait for it.
+  (pc.iceTransports[0].connection as unknown as { stunServer: unknown }).stunServer = undefined;
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       const now = Date.now();
