@@ -5,7 +5,6 @@ import type { AVFrame, Publisher, StreamError, SubscribeConfig, Subscriber, Subs
 import { AudioCodec, rtpPayloadsOfFrame, RtpPayload } from '@m7s/media';
 import { OfferCodec, WebrtcAudioCodec, WebrtcOffer, WebrtcVideoCodec } from './protocol';
 import { SessionContext, WebrtcSession } from './webrtc-session';
-import type { KeyFrameSource } from './whip-session';
 import { WebrtcRefusal } from './webrtc-refusal';
 
 const RTCP_RTPFB = 205;
@@ -15,7 +14,7 @@ const PSFB_PLI = 1;
 const PSFB_FIR = 4;
 
 /** When each publisher was last asked for a key frame by a WHEP player: one request per stream per keyFrameInterval. */
-const lastPublisherRequest = new WeakMap<object, number>();
+const lastPublisherRequest = new WeakMap<Publisher, number>();
 
 /** One negotiated outgoing track: a werift sender, its RTP numbering for this player, what was sent. */
 interface Outgoing {
@@ -244,7 +243,7 @@ export class WhepSession extends WebrtcSession {
     if (now - this.lastKeyFrameAt < interval || now - this.lastPictureLossAt < interval) return;
     this.lastPictureLossAt = now;
     const stream = this.ctx.registry.get(this.subscriber?.streamPath ?? this.streamPath);
-    const publisher = stream?.publisher as (Publisher & KeyFrameSource) | undefined;
+    const publisher = stream?.publisher;
     if (publisher?.requestKeyFrame) {
       this.counters.keyFrameRequests++;
       if (now - (lastPublisherRequest.get(publisher) ?? 0) < interval) return;

@@ -4,9 +4,6 @@ import { RtpIngestTrack, RtpSessionClock } from '@m7s/rtsp';
 import { OfferCodec, rtpFormatOfCodec, WebrtcOffer } from './protocol';
 import { SessionContext, WebrtcSession } from './webrtc-session';
 
-/** The optional Publisher hook of contract #2 (a source that can be asked for a key frame); kept local until libs/core declares it. */
-export type KeyFrameSource = { requestKeyFrame?: () => void };
-
 const RTCP_SENDER_REPORT = 200;
 const TICK_MS = 50;
 
@@ -26,7 +23,7 @@ interface IngestEntry {
  * the first key frame, after a loss), and when a player asks the publisher for a key frame.
  */
 export class WhipSession extends WebrtcSession {
-  private publisher: (Publisher & KeyFrameSource) | undefined;
+  private publisher: Publisher | undefined;
   private readonly tracks: IngestEntry[] = [];
   private readonly clock = new RtpSessionClock(Date.now());
   private timer: NodeJS.Timeout | undefined;

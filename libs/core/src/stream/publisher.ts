@@ -21,6 +21,8 @@ export class Publisher {
   closed = false;
   /** Set by the adapter: the engine wants this publisher gone. */
   onStop: ((error: StreamError) => void) | undefined;
+  /** Set by an adapter that can ask its source for a key frame (WHIP sends PLI); players' PLI/FIR call it, rate limited by the caller. */
+  requestKeyFrame: (() => void) | undefined;
   /** Hint from metadata/SDP: whether video will come (lets an audio-only stream start at once). */
   expectVideo: boolean | undefined;
   private epoch: number | undefined;
