@@ -11,3 +11,4 @@ export * from './database';
 export * from './api';
 export * from './rtsp';
 export * from './s3';
+export * from './gst-webrtc';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioConfig, VideoConfig } from '@m7s/media';
-import { choosePlayAudioCodec, choosePlayVideoCodec, choosePushCodec, playableAudioCodecs } from './codec-choice';
+import { choosePlayAudioCodec, choosePlayVideoCodec, choosePushCodec, h265ProfileOfConfig, playableAudioCodecs } from './codec-choice';
 import { h264Decodes, parseH264ProfileLevelId } from './h264-profile';
 import { OfferCodec, OfferMedia, parseOffer } from './offer';
 
@@ -24,6 +24,11 @@ const media = (codecs: Partial<OfferCodec>[], kind = 'video'): OfferMedia => ({
   direction: 'recvonly',
   codecs: codecs.map((c, i) => ({ payloadType: 96 + i, encoding: 'H264', clockRate: 90000, fmtp: {}, feedback: [], ...c })),
 });
+/** x265's SPS (Main, level 2, 320x240) as GStreamer's rtph265pay wrote it in sprop-sps (with emulation prevention bytes). */
+const X265_SPS = Buffer.from('QgEBAWAAAAMAkAAAAwAAAwA8oAoIDxZbpKTC//AAEAAWoMDAwIAAAAMAgAAADIQ=', 'base64');
+const h265Stream = (parameterSets: Buffer[], record = Buffer.alloc(0)): VideoConfig => ({ kind: 'video', codec: 'h265', record, parameterSets, width: 320, height: 240 });
+/** An hvcC record's first 13 bytes: version 1, general profile_idc, compatibility and constraint flags, level_idc. */
+const hvcC = (profileIdc: number, levelIdc: number) => Buffer.from([1, profileIdc, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, levelIdc]);
 const plid = (c: OfferCodec | undefined) => c && `${c.encoding} ${c.fmtp['profile-level-id'] ?? ''}`.trim();
 
 describe('H.264 profile-level-id', () => {
@@ -90,6 +95,32 @@ describe('choosePlayVideoCodec (WHEP)', () => {
     const vp9: VideoConfig = { ...h264Stream('42e01f'), codec: 'vp9', parameterSets: [] };
     expect(choosePlayVideoCodec(WHEP.media[0], vp9)?.encoding).toBe('VP9');
     expect(choosePlayVideoCodec(WHEP.media[0], { ...vp9, codec: 'h265' })).toBeUndefined();
+  });
+
+  it('reads an H.265 profile and level from the SPS, else from the hvcC record', () => {
+    expect(h265ProfileOfConfig(h265Stream([X265_SPS]))).toEqual({ profileId: 1, levelId: 60 });
+    expect(h265ProfileOfConfig(h265Stream([], hvcC(2, 120)))).toEqual({ profileId: 2, levelId: 120 });
+    expect(h265ProfileOfConfig(h265Stream([Buffer.from('4201ff', 'hex')], hvcC(1, 93)))).toEqual({ profileId: 1, levelId: 93 });
+    expect(h265ProfileOfConfig(h265Stream([]))).toBeUndefined();
+  });
+
+  it('H.265: takes the offered profile-id of the stream, then a decoder of it, then a level at least the stream\'s', () => {
+    const h265 = (fmtp: Record<string, string>) => ({ encoding: 'H265', fmtp });
+    const chosen = (offered: OfferMedia, stream: VideoConfig) => choosePlayVideoCodec(offered, stream)?.payloadType;
+    // Chromium's order: Main then Main 10. A Main 10 stream gets the Main 10 format; a Main stream stays on Main.
+    const chromium = media([h265({ 'level-id': '180', 'profile-id': '1', 'tier-flag': '0', 'tx-mode': 'SRST' }), h265({ 'level-id': '180', 'profile-id': '2', 'tier-flag': '0', 'tx-mode': 'SRST' })]);
+    expect(chosen(chromium, h265Stream([], hvcC(2, 120)))).toBe(97);
+    expect(chosen(chromium, h265Stream([X265_SPS]))).toBe(96);
+    // Main 10 listed first: a Main stream still gets the Main format (no profile-id means Main).
+    expect(chosen(media([h265({ 'profile-id': '2' }), h265({})]), h265Stream([X265_SPS]))).toBe(97);
+    // Only Main 10 offered: its decoder reads Main. Only Main offered for a Main 10 stream: still answered, as H.264 does.
+    expect(chosen(media([h265({ 'profile-id': '2' })]), h265Stream([X265_SPS]))).toBe(96);
+    expect(chosen(media([h265({ 'profile-id': '1' })]), h265Stream([], hvcC(2, 93)))).toBe(96);
+    // Same profile at two levels: the one that covers the stream's level (the default 93 covers 60, not 120).
+    expect(chosen(media([h265({ 'level-id': '90' }), h265({ 'level-id': '150' })]), h265Stream([], hvcC(1, 120)))).toBe(97);
+    expect(chosen(media([h265({}), h265({ 'level-id': '150' })]), h265Stream([X265_SPS]))).toBe(96);
+    // A stream whose profile does not read: the first H.265 format.
+    expect(chosen(media([h265({ 'profile-id': '2' }), h265({})]), h265Stream([]))).toBe(96);
   });
 
   it('takes any carriable format for a stream without video', () => {

@@ -1,4 +1,4 @@
-import type { AudioCodec, AudioConfig, VideoConfig } from '@m7s/media';
+import { H265NalType, h265NalType, parseH265Sps, type AudioCodec, type AudioConfig, type VideoConfig } from '@m7s/media';
 import { DEFAULT_PROFILE_LEVEL_ID, h264Decodes, h264ProfileOfBytes, H264ProfileLevel, parseH264ProfileLevelId } from './h264-profile';
 import type { OfferCodec, OfferMedia } from './offer';
 
@@ -51,32 +51,70 @@ export function h264ProfileOfConfig(config: VideoConfig): H264ProfileLevel | und
   return undefined;
 }
 
+/** The general profile_idc and level_idc of an H.265 track (RFC 7798 profile-id, level-id): from its SPS, else its hvcC record. */
+export function h265ProfileOfConfig(config: VideoConfig): { profileId: number; levelId: number } | undefined {
+  const sps = config.parameterSets.find((n) => n.length >= 4 && h265NalType(n) === H265NalType.SPS);
+  if (sps) {
+    try {
+      const info = parseH265Sps(sps);
+      return { profileId: info.profileIdc, levelId: info.levelIdc };
+    } catch {
+      // an SPS that does not read: try the record
+    }
+  }
+  if (config.record.length >= 13 && config.record[0] === 1) return { profileId: config.record[1] & 0x1f, levelId: config.record[12] };
+  return undefined;
+}
+
+/** H.265 profile-ids whose decoders also decode a stream of a profile-id: Main 10 reads Main, both read Main Still Picture. */
+const H265_DECODES: Record<number, readonly number[]> = { 1: [1, 3], 2: [1, 2, 3], 3: [3] };
+
+/** An offered format's fit for the stream: 4 for its profile, 2 for a decoder that reads it, +1 for a level at least the stream's. */
+type FormatScore = (codec: OfferCodec) => number;
+
+function h264Score(stream: VideoConfig): FormatScore | undefined {
+  const profile = h264ProfileOfConfig(stream);
+  if (!profile) return undefined;
+  return (codec) => {
+    const offered = parseH264ProfileLevelId(codec.fmtp['profile-level-id'] ?? DEFAULT_PROFILE_LEVEL_ID);
+    if (!offered) return 0;
+    const fit = offered.profile === profile.profile ? 4 : h264Decodes(offered, profile) ? 2 : 0;
+    return fit + (offered.level >= profile.level ? 1 : 0);
+  };
+}
+
+function h265Score(stream: VideoConfig): FormatScore | undefined {
+  const profile = h265ProfileOfConfig(stream);
+  if (!profile) return undefined;
+  return (codec) => {
+    // RFC 7798 defaults: Main (profile-id 1), level 3.1 (level-id 93).
+    const profileId = Number(codec.fmtp['profile-id'] ?? 1);
+    const levelId = Number(codec.fmtp['level-id'] ?? 93);
+    const fit = profileId === profile.profileId ? 4 : H265_DECODES[profileId]?.includes(profile.profileId) ? 2 : 0;
+    return fit + (levelId >= profile.levelId ? 1 : 0);
+  };
+}
+
 /**
  * WHEP: the video format to answer with for a stream whose video is `stream` (undefined: the stream has no
- * video, any carriable format does). H.264: the offered profile equal to the stream's first, then one
- * whose decoder reads it, then any (browsers decode more than they list); a level at least the stream's
- * breaks ties. Other codecs: the first format of the same codec. Undefined when the offer lacks the codec.
+ * video, any carriable format does). H.264 and H.265: the offered profile equal to the stream's first, then
+ * one whose decoder reads it, then any (browsers decode more than they list); a level at least the stream's
+ * breaks ties, then the offer's order. Other codecs: the first format of the same codec. Undefined when the
+ * offer lacks the codec.
  */
 export function choosePlayVideoCodec(media: OfferMedia, stream: VideoConfig | undefined): OfferCodec | undefined {
   const usable = media.codecs.filter((c) => carriable(c) && WEBRTC_VIDEO_CODECS.includes(codecOfEncoding(c.encoding) as WebrtcVideoCodec));
   if (!stream) return usable[0];
   const same = usable.filter((c) => c.encoding === stream.codec.toUpperCase());
-  if (stream.codec !== 'h264' || same.length === 0) return same[0];
-  const profile = h264ProfileOfConfig(stream);
-  if (!profile) return same[0];
+  const score = stream.codec === 'h264' ? h264Score(stream) : stream.codec === 'h265' ? h265Score(stream) : undefined;
+  if (!score || same.length === 0) return same[0];
   let best: OfferCodec | undefined;
   let bestScore = -1;
   for (const codec of same) {
-    const offered = parseH264ProfileLevelId(codec.fmtp['profile-level-id'] ?? DEFAULT_PROFILE_LEVEL_ID);
-    let score = 0;
-    if (offered) {
-      if (offered.profile === profile.profile) score += 4;
-      else if (h264Decodes(offered, profile)) score += 2;
-      if (offered.level >= profile.level) score += 1;
-    }
-    if (score > bestScore) {
+    const value = score(codec);
+    if (value > bestScore) {
       best = codec;
-      bestScore = score;
+      bestScore = value;
     }
   }
   return best;
