@@ -25,6 +25,7 @@
  *   --whep-window 10          WHEP measuring window, seconds
  *   --m7s build               how m7s runs: build = sources compiled once by swc into the temp dir (default),
  *                             register = node -r @swc-node/register (+~90 MB RSS of compiler), dist = nest build output
+ *   --m7s-main PATH           mode build: run this main.js (an earlier build, for A/B runs) instead of building
  *   --no-write                do not write bench/results/
  */
 import { ChildProcess, execFileSync, fork } from 'node:child_process';
@@ -86,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     rssN: Number(get('rss-n', '100')),
     cpuProf: cpuProf ? resolve(cpuProf) : undefined,
     m7sMode: get('m7s', 'build') as M7sMode,
+    m7sMain: get('m7s-main', '') ? resolve(get('m7s-main', '')) : undefined,
     write: !argv.includes('--no-write'),
     hls: {
       streams: Number(get('hls-streams', '20')),
@@ -577,7 +579,7 @@ async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
   log(`clip ${file}: ${media.bitrateKbps} kbit/s, loop ${media.loopMs} ms; tmp ${tmpDir}`);
 
-  if (opts.servers.includes('m7s') && opts.m7sMode === 'build') opts.m7sMain = await buildM7s(tmpDir);
+  if (opts.servers.includes('m7s') && opts.m7sMode === 'build') opts.m7sMain ??= await buildM7s(tmpDir);
   const workers = Array.from({ length: opts.workers }, () => new Worker());
   const results: CellResult[] = [];
   let rss: RssGrowth | undefined;

@@ -2,7 +2,7 @@
  * The WebRTC part of `npm run bench`: WHEP fan-out and the AAC -> Opus transcode.
  *
  * One stream published over RTMP (the bench clip: H.264 + AAC), then N WHEP viewers (werift peer connections
- * in a forked process, video H.264 + audio Opus) for each N, the server restarted for every row, plus a row
+ * in a forked process, video H.264 + audio Opus, with Chromium's RTP header extensions) for each N, the server restarted for every row, plus a row
  * with no viewer (ingest only). Over the window: server CPU per viewer-second (utime+stime of the server
  * process / (N x window)), and the same minus the ingest-only row (what the viewers add). The Opus the viewers
  * get is made by one ffmpeg process per stream (the transcoder): its CPU is read from /proc for the server's
@@ -46,6 +46,8 @@ export interface WhepRow {
   firstVideoMaxMs?: number;
   viewerProcessCpuCore?: number;
   errors?: string[];
+  /** the window on the monotonic clock (probe.ts nowUs), to cut a --cpu-prof profile to it */
+  windowMonoUs?: [number, number];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -137,6 +139,7 @@ async function whepRow(n: number, o: WebRtcBenchOptions, media: BenchMedia): Pro
     const viewerCpu0 = viewers ? procCpuMs(viewers.child.pid!) : 0;
     const t0 = process.hrtime.bigint();
     await sleep(o.windowS * 1000);
+    const t1 = process.hrtime.bigint();
     const cpu1 = procCpuTimes(server.pid);
     const transcode1 = transcoderCpuMs(server.pid);
     const viewerCpu1 = viewers ? procCpuMs(viewers.child.pid!) : 0;
@@ -146,6 +149,7 @@ async function whepRow(n: number, o: WebRtcBenchOptions, media: BenchMedia): Pro
     let transcodeMs = 0;
     for (const [pid, ms] of transcode1) transcodeMs += ms - (transcode0.get(pid) ?? 0);
     row.windowS = Math.round(windowS * 100) / 100;
+    row.windowMonoUs = [Number(t0 / 1000n), Number(t1 / 1000n)];
     row.serverCpuCore = Math.round((cpuMs / (windowS * 1000)) * 1000) / 1000;
     row.transcodeCpuPerStreamS = Math.round((transcodeMs / windowS) * 100) / 100;
     if (viewers && before) {
@@ -180,7 +184,7 @@ export async function whepFanout(o: WebRtcBenchOptions, media: BenchMedia, log: 
     rows.push(row);
     log(
       row.status === 'ok'
-        ? `  server ${row.serverCpuCore} core, ${row.cpuPerViewerS ?? '-'} CPU ms/viewer-s, transcoder ${row.transcodeCpuPerStreamS} CPU ms/s, video ${row.receivingVideo ?? '-'} audio ${row.receivingAudio ?? '-'} receiving`
+        ? `  server ${row.serverCpuCore} core, ${row.cpuPerViewerS ?? '-'} CPU ms/viewer-s, transcoder ${row.transcodeCpuPerStreamS} CPU ms/s, video ${row.receivingVideo ?? '-'} audio ${row.receivingAudio ?? '-'} receiving, window ${row.windowMonoUs?.join(',')} us`
         : `  error: ${row.error}`,
     );
   }
@@ -199,7 +203,7 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !
 export function webRtcReport(rows: WhepRow[], o: WebRtcBenchOptions, rtmpPerPlayerS: { m7s?: number; nginx?: number; n?: number }): string {
   const out: string[] = ['## WebRTC (WHEP)', ''];
   out.push(
-    `One stream (the clip: H.264 + AAC) published over RTMP; N WHEP viewers (werift, H.264 + Opus, in a forked process); the AAC is transcoded to Opus once for all of them by one ffmpeg process. ` +
+    `One stream (the clip: H.264 + AAC) published over RTMP; N WHEP viewers (werift, H.264 + Opus with Chromium's RTP header extensions mid, abs-send-time and transport-cc, in a forked process); the AAC is transcoded to Opus once for all of them by one ffmpeg process. ` +
       `Window ${o.windowS} s after ${o.warmupS} s warm-up. CPU ms/viewer-s: server utime+stime / (N x window); added: minus the ingest-only row. ` +
       'Transcoder: CPU of the server\'s ffmpeg children per second of stream. nginx-rtmp and Node-Media-Server have no WebRTC.',
   );

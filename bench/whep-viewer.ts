@@ -1,9 +1,10 @@
 /**
- * A forked process holding WHEP viewers (werift peer connections) for the WebRTC part of the bench, so
- * their CPU is not the server's. Commands and replies over IPC: `connect` (N viewers of one URL, in
- * batches), `stats` (packets and bytes received per kind, viewers receiving video now), `close`.
+ * A forked process holding WHEP viewers (werift peer connections offering H.264 and Opus, NACK, PLI and the
+ * RTP header extensions Chromium offers) for the WebRTC part of the bench, so their CPU is not the server's.
+ * Commands and replies over IPC: `connect` (N viewers of one URL, in batches), `stats` (packets and bytes
+ * received per kind, viewers receiving video now), `close`.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, useAbsSendTime, useSdesMid, useTransportWideCC } from 'werift';
 
 export type WhepViewerCommand = { type: 'connect'; url: string; count: number; batch: number } | { type: 'stats' } | { type: 'close' };
 
@@ -56,6 +57,9 @@ async function connectViewer(url: string): Promise<void> {
       video: [H264('640c1f', 102), H264('4d001f', 104), H264('42e01f', 106)],
       audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })],
     },
+    // The RTP header extensions Chromium offers: the server writes them in every packet. No transport-cc
+    // feedback though: werift's is malformed (werift 0.24 cannot parse its own), the server would time its parse errors.
+    headerExtensions: { video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()], audio: [useSdesMid(), useAbsSendTime(), useTransportWideCC()] },
   });
   const viewer: Viewer = { pc, startedAt: Date.now(), lastVideoAt: 0, lastAudioAt: 0, failed: false };
   viewers.push(viewer);

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { RtpHeader, RtpPacket } from 'werift';
-import type { RTCPeerConnection, RTCRtpSender, RtcpPacket } from 'werift';
+import type { GenericNack, RTCPeerConnection, RTCRtpSender, RtcpPacket } from 'werift';
 import type { AVFrame, Publisher, StreamError, SubscribeConfig, Subscriber, SubscriberSink, TrackSet } from '@m7s/core';
 import { AudioCodec, rtpPayloadsOfFrame, RtpPayload } from '@m7s/media';
 import { OfferCodec, WebrtcAudioCodec, WebrtcOffer, WebrtcVideoCodec } from './protocol';
+import { SrtpSender } from './srtp-sender';
 import { SessionContext, WebrtcSession } from './webrtc-session';
 import { WebrtcRefusal } from './webrtc-refusal';
 
@@ -16,18 +16,17 @@ const PSFB_FIR = 4;
 /** When each publisher was last asked for a key frame by a WHEP player: one request per stream per keyFrameInterval. */
 const lastPublisherRequest = new WeakMap<Publisher, number>();
 
-/** One negotiated outgoing track: a werift sender, its RTP numbering for this player, what was sent. */
+/** One negotiated outgoing track: a werift sender, its RTP numbering and send path for this player. */
 interface Outgoing {
   kind: 'video' | 'audio';
   codec: WebrtcVideoCodec | WebrtcAudioCodec;
   format: OfferCodec;
   sender: RTCRtpSender;
-  sequenceNumber: number;
+  rtp: SrtpSender;
   timestampBase: number;
   /** Added to frame pts (ms): moves frames resent from the GOP cache after what was already sent. */
   shiftMs: number;
   lastPts: number | undefined;
-  packets: number;
 }
 
 /** The codecs negotiated for a player: the format chosen per kind. */
@@ -40,8 +39,7 @@ export interface PlayFormats {
  * The engine's side of a WHEP player. Until the peer connects it only learns the stream's tracks (the answer
  * needs them) and drops frames; once connected it sends the GOP cache (the stream ring from its latest key
  * frame) and then every frame. A frame's RTP payloads are built once for every player (frame.cached); each
- * player's packets get their own header (werift's sender stamps SSRC, payload type and extensions) around
- * the shared payload Buffers.
+ * player's packets get their own header and SRTP around the shared payload Buffers (SrtpSender).
  */
 class WhepSink implements SubscriberSink {
   /** Contract #1: audio this player carries; the engine derives one of these from other audio (AAC -> Opus). */
@@ -90,7 +88,7 @@ class WhepSink implements SubscriberSink {
  * WHEP: a browser plays a stream over a werift peer connection. The answer waits for the stream's tracks
  * (a player may come before the publisher, up to the subscribe wait timeout). PLI/FIR ask the stream's
  * publisher for a key frame when it can (a WHIP publisher), else resend the GOP cache with timestamps moved
- * after the last ones sent. NACKs are answered by werift from its send history.
+ * after the last ones sent. NACKs are answered from each track's send history (SrtpSender).
  */
 export class WhepSession extends WebrtcSession {
   private subscriber: Subscriber | undefined;
@@ -148,19 +146,29 @@ export class WhepSession extends WebrtcSession {
         codec: chosen.codec,
         format: chosen.format,
         sender: transceiver.sender,
-        sequenceNumber: randomInt(0, 0x10000),
+        // The send history keeps werift's size (128 packets). With 512 (and no resend interval yet), the bench's 50
+        // viewers lost part of their GOP bursts, NACKed them and the retransmissions overflowed them again.
+        rtp: new SrtpSender(transceiver.sender, transceiver, { onSendError: () => this.counters.badPackets++ }),
         timestampBase: randomInt(0, 0x100000000),
         shiftMs: 0,
         lastPts: undefined,
-        packets: 0,
       });
     }
+    // Transport-wide feedback all goes to the video sender's estimator (transportFeedback): so does the send log.
+    const video = this.outgoing.find((o) => o.kind === 'video');
+    if (video) for (const o of this.outgoing) o.rtp.estimator = video.sender.senderBWE;
   }
 
   protected override connected(): void {
     const pc = this.pc!;
     for (const transport of new Set(pc.dtlsTransports)) transport.onRtcp.subscribe((packet) => this.onRtcp(packet));
-    for (const o of this.outgoing) o.sender.onGenericNack.subscribe(() => this.counters.nackReceived++);
+    for (const o of this.outgoing) {
+      // werift answers NACKs from the history of its own sendRtp, unused here: the send path keeps its own.
+      o.sender.onGenericNack.subscribe((nack: GenericNack) => {
+        this.counters.nackReceived++;
+        if (!this.closed) o.rtp.retransmit(nack.lost);
+      });
+    }
     const sink = this.sink;
     const tracks = sink?.tracks;
     if (!sink || !tracks) return;
@@ -182,27 +190,14 @@ export class WhepSession extends WebrtcSession {
     out.lastPts = Math.max(out.lastPts ?? -Infinity, frame.pts + out.shiftMs);
     if (frame.kind === 'video' && frame.keyFrame) this.lastKeyFrameAt = Date.now();
     const sink = this.sink;
-    for (const p of payloads) {
-      const header = new RtpHeader({
-        payloadType: out.format.payloadType,
-        sequenceNumber: out.sequenceNumber,
-        timestamp: (timestamp + (p.timestampOffset ?? 0)) >>> 0,
-        marker: p.marker,
-        ssrc: out.sender.ssrc,
-      });
-      out.sequenceNumber = (out.sequenceNumber + 1) & 0xffff;
-      out.packets++;
-      const size = p.payload.length;
-      sink.pending += size;
-      sink.bytesSent += size;
-      out.sender.sendRtp(new RtpPacket(header, p.payload)).then(
-        () => (sink.pending -= size),
-        () => {
-          sink.pending -= size;
-          this.counters.badPackets++;
-        },
-      );
-    }
+    const before = out.rtp.payloadBytes;
+    const sent = out.rtp.sendFrame(payloads, timestamp);
+    const size = out.rtp.payloadBytes - before;
+    if (!sent || size === 0) return;
+    // The ICE agent takes a frame's datagrams in order: the frame is out when its last one is.
+    sink.pending += size;
+    sink.bytesSent += size;
+    void sent.then(() => (sink.pending -= size));
   }
 
   private onRtcp(packet: RtcpPacket): void {
