@@ -11,4 +11,5 @@ export * from './database';
 export * from './api';
 export * from './rtsp';
 export * from './s3';
+export * from './turn';
 export * from './gst-webrtc';

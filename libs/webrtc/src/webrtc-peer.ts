@@ -1,4 +1,4 @@
-import { parseMessage, RTCPeerConnection, RTCRtpCodecParameters, useAbsSendTime, useSdesMid, useTransportWideCC } from 'werift';
+import { classes, Message, methods, parseMessage, RTCPeerConnection, RTCRtpCodecParameters, TurnProtocol, useAbsSendTime, useSdesMid, useTransportWideCC } from 'werift';
 import type { RTCIceServer } from 'werift';
 
 export interface PeerOptions {
@@ -29,6 +29,7 @@ const CODECS = {
 
 /** A peer connection for one WHIP/WHEP session. */
 export function createPeer(o: PeerOptions): RTCPeerConnection {
+  if (o.iceServers.length > 0) releasingTurnClients();
   const extensions = () => [useSdesMid(), useAbsSendTime(), useTransportWideCC()];
   return new RTCPeerConnection({
     codecs: CODECS,
@@ -58,13 +59,92 @@ export function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void
   });
 }
 
+/** Whether the servers name a STUN server (werift uses the first one; see withoutDefaultStun). */
+export function hasStunServer(iceServers: readonly RTCIceServer[]): boolean {
+  return iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((url) => /^stuns?:/i.test(url)));
+}
+
 /**
  * werift's ICE agent asks stun.l.google.com for a server-reflexive candidate when it is given no STUN server
- * (and waits up to 5 s for it): a server uses only the STUN/TURN servers its config names. Call it once the
- * transports exist (after the offer is applied), before gathering.
+ * (and waits up to 5 s for it), TURN servers or not: a server uses only the STUN/TURN servers its config
+ * names. Call it once the transports exist (after the offer is applied), before gathering.
  */
 export function withoutDefaultStun(pc: RTCPeerConnection): void {
   for (const transport of pc.iceTransports) (transport.connection as unknown as { stunServer?: unknown }).stunServer = undefined;
+}
+
+/** The parts of werift's TURN client (packages/ice turn/protocol TurnProtocol) used below. */
+interface TurnClient {
+  server: [string, number];
+  integrityKey?: Buffer;
+  transport: { closed?: boolean; close(): Promise<void> };
+  refresh: (lifetime: number) => void;
+  request(request: Message, addr: [string, number], integrityKey?: Buffer, options?: { retransmissions?: number; responseTimeout?: number }): Promise<[Message, unknown]>;
+  requestWithRetry(request: Message, addr: [string, number]): Promise<[Message, unknown]>;
+  m7sRefreshTimer?: NodeJS.Timeout;
+  m7sClosed?: boolean;
+}
+
+let turnClientsPatched = false;
+
+/**
+ * werift's TURN client (the server's relay candidate, iceServersForServer) refreshes its allocation in a loop
+ * sleeping on a timer close() cannot cancel (500 s at the default lifetime: a closed session keeps a timer
+ * alive), leaves the allocation at the TURN server until its lifetime ends, and keeps its socket when the
+ * allocation fails. Patched once, before the first such client: refreshes run on a timer close() clears,
+ * close() deallocates (REFRESH with LIFETIME 0, RFC 8656 section 7), a failed allocation closes its socket.
+ */
+function releasingTurnClients(): void {
+  if (turnClientsPatched) return;
+  turnClientsPatched = true;
+  const proto = TurnProtocol.prototype as unknown as { connectionMade(this: TurnClient): Promise<void>; close(this: TurnClient): Promise<void> };
+  const connectionMade = proto.connectionMade;
+  proto.connectionMade = async function (this: TurnClient) {
+    this.refresh = (lifetime) => scheduleTurnRefresh(this, lifetime);
+    try {
+      await connectionMade.call(this);
+    } catch (error) {
+      this.m7sClosed = true;
+      await this.transport.close().catch(() => undefined);
+      throw error;
+    }
+  };
+  proto.close = async function (this: TurnClient) {
+    if (this.m7sClosed) return;
+    this.m7sClosed = true;
+    clearTimeout(this.m7sRefreshTimer);
+    if (this.integrityKey && !this.transport.closed) {
+      const release = new Message(methods.REFRESH, classes.REQUEST).setAttribute('LIFETIME', 0);
+      // One short try: from a TURN server that does not answer, the allocation lapses on its own.
+      await this.request(release, this.server, undefined, { retransmissions: 1, responseTimeout: 500 }).catch(() => undefined);
+    }
+    await this.transport.close().catch(() => undefined);
+  };
+}
+
+/** The next refresh of a TURN allocation: at 5/6 of its lifetime, or soon after a failed one. */
+function scheduleTurnRefresh(client: TurnClient, lifetime: number, delaySeconds = (lifetime * 5) / 6): void {
+  if (client.m7sClosed) return;
+  client.m7sRefreshTimer = setTimeout(() => {
+    const request = new Message(methods.REFRESH, classes.REQUEST).setAttribute('LIFETIME', lifetime);
+    client.requestWithRetry(request, client.server).then(
+      ([response]) => scheduleTurnRefresh(client, Number(response.getAttributeValue('LIFETIME')) || lifetime),
+      () => scheduleTurnRefresh(client, lifetime, lifetime / 12),
+    );
+  }, delaySeconds * 1000);
+  client.m7sRefreshTimer.unref();
+}
+
+/**
+ * Closes a session's peer. A relay candidate still being allocated (a slow TURN server: gathering outlives the
+ * answer's wait) would join the closed agent and live on, so one that arrives now is closed at once.
+ */
+export async function closePeer(pc: RTCPeerConnection): Promise<void> {
+  for (const transport of pc.iceTransports) {
+    const agent = transport.connection as unknown as { ensureProtocol(protocol: { close?(): Promise<void> }): void };
+    agent.ensureProtocol = (protocol) => void protocol.close?.().catch(() => undefined);
+  }
+  await pc.close();
 }
 
 /**
@@ -100,9 +180,10 @@ interface IceAgent extends IceCredentials {
 }
 
 interface IceProtocol {
-  /** UDP sockets: every datagram; TCP: every RFC 4571 frame. */
+  /** UDP sockets: every datagram; TCP: every RFC 4571 frame; TURN relay: every datagram from a peer. */
   datagramReceived?: (data: Buffer, addr: [string, number]) => void;
   handleFrame?: (data: Buffer, addr: [string, number]) => void;
+  handleStunMessage?: (data: Buffer, addr: [string, number]) => void;
   m7sGuarded?: boolean;
 }
 
@@ -184,7 +265,7 @@ export function guardIce(pc: RTCPeerConnection, stats: IceGuardStats): void {
     const guard = new IceGuard(agent);
     for (const protocol of agent.protocols) {
       if (protocol.m7sGuarded) continue;
-      const method = protocol.datagramReceived ? 'datagramReceived' : protocol.handleFrame ? 'handleFrame' : undefined;
+      const method = protocol.datagramReceived ? 'datagramReceived' : protocol.handleFrame ? 'handleFrame' : protocol.handleStunMessage ? 'handleStunMessage' : undefined;
       if (!method) continue;
       const original = protocol[method]!.bind(protocol);
       protocol[method] = (data: Buffer, addr: [string, number]) => {

@@ -5,7 +5,7 @@ import { sdpAttribute, parseSdp } from '@m7s/media';
 import type { StreamRegistry } from '@m7s/core';
 import { AddressMapping, buildSdpFrag, isMdnsCandidate, mappedCandidates, offerSdp, offerWithIceCredentials, SdpFrag, WebrtcOffer, withMappedCandidates } from './protocol';
 import type { WebrtcConfig } from './webrtc.config';
-import { createPeer, gathered, guardIce, hostPorts, setPortRange, withoutDefaultStun, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
+import { closePeer, createPeer, gathered, guardIce, hasStunServer, hostPorts, setPortRange, withoutDefaultStun, IceGuardStats, PeerOptions, selectedPair, transportCounters } from './webrtc-peer';
 import { WebrtcRefusal } from './webrtc-refusal';
 
 export type WebrtcSessionKind = 'push' | 'play';
@@ -140,7 +140,7 @@ export abstract class WebrtcSession {
       throw new WebrtcRefusal(400, `the offer cannot be applied: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.afterOffer(pc, offer);
-    if (this.ctx.peer.iceServers.length === 0) withoutDefaultStun(pc);
+    if (!hasStunServer(this.ctx.peer.iceServers)) withoutDefaultStun(pc);
     await this.gather(async () => {
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc, this.ctx.settings.gatherTimeout);
@@ -286,7 +286,7 @@ export abstract class WebrtcSession {
     const pc = this.pc;
     if (pc) {
       this.lastCounters = transportCounters(pc);
-      pc.close().catch((error: unknown) => this.logger.warn({ msg: 'closing a peer connection failed', sessionId: this.id, error: String(error) }));
+      closePeer(pc).catch((error: unknown) => this.logger.warn({ msg: 'closing a peer connection failed', sessionId: this.id, error: String(error) }));
     }
     this.pc = undefined;
     for (const port of this.ports) portsInUse.delete(port);
