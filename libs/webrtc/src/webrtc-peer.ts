@@ -1,5 +1,6 @@
 import { classes, Message, methods, parseMessage, RTCPeerConnection, RTCRtpCodecParameters, TurnProtocol, useAbsSendTime, useSdesMid, useTransportWideCC } from 'werift';
 import type { RTCIceServer } from 'werift';
+import { ignoreStaleDtlsFlight4 } from './werift-internals';
 
 export interface PeerOptions {
   /** ICE UDP/TCP ports; undefined = the OS picks. */
@@ -29,6 +30,7 @@ const CODECS = {
 
 /** A peer connection for one WHIP/WHEP session. */
 export function createPeer(o: PeerOptions): RTCPeerConnection {
+  ignoreStaleDtlsFlight4();
   if (o.iceServers.length > 0) releasingTurnClients();
   const extensions = () => [useSdesMid(), useAbsSendTime(), useTransportWideCC()];
   return new RTCPeerConnection({

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RtcpSrPacket, RtpHeader } from 'werift';
 import type { RtcpPacket } from 'werift';
 import { RtpHeaderLayout, SrtpWriter } from './srtp-writer';
-import { logSentPacket, recordSent, senderReportFields, sentLogOf, srtpKeysOf } from './werift-internals';
+import { ignoreStaleDtlsFlight4, logSentPacket, recordSent, senderReportFields, sentLogOf, srtpKeysOf, weriftFlight5 } from './werift-internals';
 import { until, weriftTestPair, WeriftTestPair } from './werift-test-pair';
 
 /** These fail when a werift upgrade moves what the WHEP send path takes from inside werift (werift-internals.ts). */
@@ -73,5 +73,22 @@ describe('werift internals the WHEP send path relies on', () => {
     const live = Object.keys(sentLogOf(estimator)).map(Number);
     expect(live.length).toBe(1024);
     expect(Math.min(...live)).toBe(34 + 5000 - 1024);
+  });
+});
+
+describe("werift's DTLS client flight 5 (ignoreStaleDtlsFlight4)", () => {
+  it('is where the patch expects it', () => {
+    expect(typeof weriftFlight5().prototype.exec).toBe('function');
+  });
+
+  it('does not start again once the handshake is done (a stale flight 4 from the peer)', async () => {
+    ignoreStaleDtlsFlight4();
+    const done = { dtls: { flight: 7 } };
+    // werift's own exec would set flight 5 and build its messages (and throw on this bare object)
+    await expect(weriftFlight5().prototype.exec.call(done)).resolves.toBeUndefined();
+    expect(done.dtls.flight).toBe(7);
+    const during = { dtls: { flight: 3 } };
+    await expect(weriftFlight5().prototype.exec.call(during)).rejects.toThrow();
+    expect(during.dtls.flight).toBe(5);
   });
 });

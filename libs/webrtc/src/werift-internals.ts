@@ -1,10 +1,12 @@
+import { dirname, join } from 'node:path';
 import type { RTCDtlsTransport, RTCRtpSender } from 'werift';
 import { SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_80, SrtpSessionKeys } from './srtp-writer';
 
 /*
  * What the WHEP send path (SrtpSender) reads and writes inside werift 0.24 because its packets bypass
  * RTCRtpSender.sendRtp: the SRTP session keys werift derived after DTLS, the fields of RTCRtpSender its
- * RTCP sender reports (runRtcp) are built from, and the send log of its congestion estimator. Kept here
+ * RTCP sender reports (runRtcp) are built from, and the send log of its congestion estimator; and one fix of
+ * its DTLS client (ignoreStaleDtlsFlight4). Kept here
  * alone; werift-internals.spec.ts checks them on a real connected pair, so a werift upgrade that moves them
  * fails there.
  */
@@ -91,4 +93,39 @@ export function recordSent(sender: RTCRtpSender, ntp: bigint, rtpTimestamp: numb
 export function senderReportFields(sender: RTCRtpSender): SenderReportFields {
   const s = sender as unknown as SenderReportFields;
   return { ntpTimestamp: s.ntpTimestamp, rtpTimestamp: s.rtpTimestamp, packetCount: s.packetCount, octetCount: s.octetCount };
+}
+
+/** werift's DTLS client flight 5 (ClientKeyExchange ... Finished), not exported by werift. */
+interface Flight5 {
+  dtls: { flight: number };
+  exec(): Promise<void>;
+}
+
+/** The DTLS client flight after the handshake is done (flight 6, the server's Finished, was received). */
+const DTLS_CONNECTED_FLIGHT = 7;
+let staleFlight4Ignored = false;
+
+/** werift's Flight5 class, from its file beside the package's main entry (werift's exports map does not list it). */
+export function weriftFlight5(): { prototype: Flight5 } {
+  const main = require.resolve('werift');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(join(dirname(main), '../../dtls/src/flight/client/flight5.js')) as { Flight5: { prototype: Flight5 } }).Flight5;
+}
+
+/**
+ * Chromium often resends its DTLS flight 4 (ServerHello ... ServerHelloDone) ~50 ms after the first. When
+ * werift reads that copy after the handshake finished, Flight5.exec starts flight 5 again (flight 7 -> 5),
+ * waits ~33 s for a Finished that never comes and fails the transport: about half of the browser sessions
+ * closed 33 s after connecting. A flight 5 asked for once the handshake is done is ignored (the peer has ours:
+ * it sent its Finished). Patched once, before the first peer.
+ */
+export function ignoreStaleDtlsFlight4(): void {
+  if (staleFlight4Ignored) return;
+  staleFlight4Ignored = true;
+  const proto = weriftFlight5().prototype;
+  const exec = proto.exec;
+  proto.exec = function (this: Flight5) {
+    if (this.dtls.flight >= DTLS_CONNECTED_FLIGHT) return Promise.resolve();
+    return exec.call(this);
+  };
 }
