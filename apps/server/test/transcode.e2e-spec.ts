@@ -152,7 +152,8 @@ describe('cross-protocol audio: transcoded on demand, once per stream and codec'
         const list = await transcoders();
         expect(list).toHaveLength(1);
         expect(list[0]).toMatchObject({ streamPath: 'live/opus', from: 'opus', to: 'aac', players: 2 });
-        expect(list[0].framesOut).toBeGreaterThan(20);
+        // A player's audio count includes the AAC sequence header tag: 21 tags can be 20 transcoded frames.
+        expect(list[0].framesOut).toBeGreaterThanOrEqual(20);
         expect(list[0].cpuSeconds).toBeGreaterThanOrEqual(0);
         const pid = list[0].pid!;
         expect(pidAlive(pid)).toBe(true);
