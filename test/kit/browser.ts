@@ -82,6 +82,15 @@ export interface WebrtcPageStats {
   error: string | null;
   video: WebrtcPageRtpStats | null;
   audio: WebrtcPageRtpStats | null;
+  /** The selected candidate pair (getStats: the nominated, succeeded candidate-pair and its candidates). */
+  pair: { rtt?: number; availableOutgoingBitrate?: number; local: WebrtcPageCandidate | null; remote: WebrtcPageCandidate | null } | null;
+}
+
+export interface WebrtcPageCandidate {
+  type: string;
+  protocol: string;
+  address: string;
+  port: number;
 }
 
 export interface WebrtcPageRtpStats {
@@ -101,8 +110,9 @@ export interface WebrtcPageRtpStats {
 
 /** The client the WebRTC page puts at window.m7s (the tests drive the served page through it). */
 export interface WebrtcPageClient {
-  play(path: string, query?: string): Promise<void>;
-  publish(path: string, query?: string, options?: { codec: string }): Promise<void>;
+  /** relay: iceTransportPolicy 'relay' (only TURN-relayed candidates). */
+  play(path: string, query?: string, options?: { relay?: boolean }): Promise<void>;
+  publish(path: string, query?: string, options?: { codec?: string; relay?: boolean }): Promise<void>;
   restartIce(): Promise<void>;
   stop(): Promise<void>;
   stats(): Promise<WebrtcPageStats>;

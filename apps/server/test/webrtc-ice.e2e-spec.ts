@@ -24,15 +24,6 @@ function pairOf(text: string | null): Pair {
   return { transport: m[1], local: m[2], remote: m[3] };
 }
 
-/** The selected pair in the page's stats (getStats: candidate-pair and its candidates). */
-interface PageCandidate {
-  type: string;
-  protocol: string;
-  address: string;
-  port: number;
-}
-type PageStats = WebrtcPageStats & { pair: { local: PageCandidate | null; remote: PageCandidate | null } | null };
-
 interface Candidate {
   transport: string;
   address: string;
@@ -120,10 +111,9 @@ describe('WebRTC ICE paths in headless Chromium: ICE over TCP, TURN for clients,
     return page;
   }
 
-  const stats = (page: Page) => page.evaluate(() => window.m7s.stats()) as Promise<PageStats>;
+  const stats = (page: Page) => page.evaluate(() => window.m7s.stats());
   /** The page's client with its options ({ relay }: iceTransportPolicy 'relay'), which the kit's typing leaves out. */
-  type PageClient = { play(path: string, query: string, options: object): Promise<void>; publish(path: string, query: string, options: object): Promise<void> };
-  const play = (page: Page, options: { relay?: boolean } = {}) => page.evaluate(([p, o]) => (window.m7s as unknown as PageClient).play(p, '', o), [PATH, options] as const);
+  const play = (page: Page, options: { relay?: boolean } = {}) => page.evaluate(([p, o]) => window.m7s.play(p, '', o), [PATH, options] as const);
 
   async function sessions(admin: ApiClient): Promise<SessionInfo[]> {
     return ((await admin.get('/api/webrtc/sessions')).body as { list: SessionInfo[] }).list;
@@ -137,7 +127,7 @@ describe('WebRTC ICE paths in headless Chromium: ICE over TCP, TURN for clients,
   }
 
   /** Waits for frames to decode and audio to arrive; returns the server's selected pair and the page's. */
-  async function playing(page: Page, admin: ApiClient): Promise<{ pair: Pair; page: NonNullable<PageStats['pair']> }> {
+  async function playing(page: Page, admin: ApiClient): Promise<{ pair: Pair; page: NonNullable<WebrtcPageStats['pair']> }> {
     await waitFor(async () => {
       const s = await stats(page);
       return (s.video?.framesDecoded ?? 0) > 25 && (s.audio?.packets ?? 0) > 10;
@@ -189,7 +179,7 @@ describe('WebRTC ICE paths in headless Chromium: ICE over TCP, TURN for clients,
       const path = 'live/ice-whip';
       page = await openPage(server);
       await rewriteSdp(page, 'push', { offer: (sdp) => withoutCandidates(sdp, udp), answer: (sdp) => withoutCandidates(sdp, udp) });
-      await page.evaluate((p) => (window.m7s as unknown as PageClient).publish(p, '', { codec: 'h264' }), path);
+      await page.evaluate((p) => window.m7s.publish(p, '', { codec: 'h264' }), path);
       await waitFor(() => server.registry.get(path)?.isReady, 'the WHIP stream to have a key frame', 30_000);
       await waitFor(() => (server.registry.get(path)?.publisher?.tracks.video?.frames ?? 0) > 25, 'video frames from the browser', 30_000);
       const push = (await sessions(admin)).find((s) => s.kind === 'push' && s.streamPath === path);

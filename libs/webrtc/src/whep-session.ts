@@ -146,8 +146,6 @@ export class WhepSession extends WebrtcSession {
         codec: chosen.codec,
         format: chosen.format,
         sender: transceiver.sender,
-        // The send history keeps werift's size (128 packets). With 512 (and no resend interval yet), the bench's 50
-        // viewers lost part of their GOP bursts, NACKed them and the retransmissions overflowed them again.
         rtp: new SrtpSender(transceiver.sender, transceiver, { onSendError: () => this.counters.badPackets++ }),
         timestampBase: randomInt(0, 0x100000000),
         shiftMs: 0,
